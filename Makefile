@@ -1,0 +1,71 @@
+# batchcheck: `make report` and `make test` set everything up themselves (a .venv here).
+# Pass-through variables: ROOT=, DATASET=, BATCH=, VERBOSE=1, FORMAT=, and per target P=, A=, B=.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+BC      = $(BIN)/batchcheck $(if $(ROOT),--root "$(ROOT)")
+FMT     = $(if $(FORMAT),--format "$(FORMAT)")
+DS      = $(if $(DATASET),--dataset "$(DATASET)")
+VERB    = $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
+
+.PHONY: help install test lint format report check list-batches list-batch-experiments \
+        list-shared-experiments list-data-paths resolve-data-path compare-experiments \
+        fingerprint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 26
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install batchcheck with its dev tools
+
+test: $(STAMP) ## run the test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+report: $(STAMP) ## write reports/index.md (and .html) for the store
+	$(BC) report $(if $(OUTPUT),--output "$(OUTPUT)") $(FMT)
+
+list-batches: $(STAMP) ## list every batch (VERBOSE=1 for experiments)
+	$(BC) list-batches $(VERB) $(FMT)
+
+list-batch-experiments: $(STAMP) ## experiments of BATCH=... (DATASET=, VERBOSE=1)
+	@test -n "$(BATCH)" || { echo "make list-batch-experiments BATCH=batch_... [DATASET=...] [VERBOSE=1]" >&2; exit 2; }
+	$(BC) list-batch-experiments "$(BATCH)" $(DS) $(VERB) $(FMT)
+
+list-shared-experiments: $(STAMP) ## physical experiments in _shared (DATASET=, VERBOSE=1)
+	$(BC) list-shared-experiments $(DS) $(VERB) $(FMT)
+
+list-data-paths: $(STAMP) ## training data paths (BATCH=, DATASET=, FORMAT=yaml)
+	$(BC) list-data-paths $(if $(BATCH),--batch "$(BATCH)") $(DS) $(FMT)
+
+resolve-data-path: $(STAMP) ## batch path <-> shared path of P=...
+	@test -n "$(P)" || { echo "make resolve-data-path P=path/in/the/store" >&2; exit 2; }
+	$(BC) resolve-data-path "$(P)" $(FMT)
+
+compare-experiments: $(STAMP) ## compare A=Dataset/exp with B=Dataset/exp
+	@test -n "$(A)" -a -n "$(B)" || { echo "make compare-experiments A=Copa/x B=Copa/y" >&2; exit 2; }
+	$(BC) compare-experiments --shared "$(A)" --shared "$(B)" $(FMT)
+
+fingerprint: $(STAMP) ## fingerprint of FILE=metadata.json or params.yaml
+	@test -n "$(FILE)" || { echo "make fingerprint FILE=..." >&2; exit 2; }
+	$(BC) fingerprint "$(FILE)" $(FMT)
+
+clean: ## remove the venv, caches and generated reports
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	find reports -mindepth 1 ! -name README.md ! -name .gitignore -exec rm -rf {} +

@@ -1,0 +1,3 @@
+from batchcheck.cli import main
+
+raise SystemExit(main())

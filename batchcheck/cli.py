@@ -1,0 +1,103 @@
+"""The ``batchcheck`` command line: argv -> settings -> a command -> an exit code.
+
+Exit status: 0 success, 1 a finding or a lookup that found nothing, 2 bad usage or
+configuration, 3 a bug. Every failure is one line on stderr unless ``--traceback`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from batchcheck import __version__
+from batchcheck.commands import COMMANDS
+from batchcheck.config import Settings, load_settings
+from batchcheck.context import Context
+from batchcheck.errors import NotFound, UsageError
+from batchcheck.formats.symbols import pick
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2 through ``main``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """Options that may stand before or after the command name."""
+    parser.add_argument("--root", metavar="DIR", default=default,
+                        help="the store (default: BATCHCHECK_ROOT, pyproject.toml, "
+                             "or Data_v2/synthetic)")
+    parser.add_argument("--no-emoji", action="store_true", default=default,
+                        help="plain ASCII markers instead of the emoji")
+    parser.add_argument("--traceback", action="store_true", default=default,
+                        help="show the full traceback of an internal error")
+    parser.add_argument("--quiet", "-q", action="store_true", default=default,
+                        help="no progress output on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per command module."""
+    parser = _Parser(prog="batchcheck", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"batchcheck {__version__}")
+    _global_options(parser, None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS:
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        # SUPPRESS: a value given after the command overrides one given before it.
+        _global_options(cmd, argparse.SUPPRESS)
+        module.add_arguments(cmd)
+        cmd.set_defaults(module=module)
+    return parser
+
+
+def _settings(args: argparse.Namespace, needs_root: bool, cwd: Path) -> Settings:
+    if needs_root:
+        return load_settings(args.root, cwd)
+    try:
+        return load_settings(args.root, cwd)
+    except UsageError:
+        if args.root:
+            raise
+        return Settings(root=cwd, root_source="none")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    args = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("a command is needed (see 'batchcheck --help')")
+        module = args.module
+        cwd = Path.cwd()
+        ctx = Context(
+            settings=_settings(args, module.NEEDS_ROOT, cwd),
+            out=sys.stdout,
+            symbols=pick(sys.stdout, bool(args.no_emoji)),
+            cwd=cwd,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+        return int(module.run(ctx, args))
+    except UsageError as exc:
+        print(f"batchcheck: error: {exc}", file=sys.stderr)
+        return 2
+    except NotFound as exc:
+        print(f"batchcheck: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("batchcheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0  # the reader (head, less) went away: not an error of ours
+    except Exception as exc:  # a bug: one line unless asked for the rest
+        if args is not None and getattr(args, "traceback", False):
+            traceback.print_exc()
+        print(f"batchcheck: internal error: {type(exc).__name__}: {exc} "
+              "(run with --traceback for details)", file=sys.stderr)
+        return 3

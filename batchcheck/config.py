@@ -1,0 +1,132 @@
+"""Where the store is and how to judge it: root discovery and ``[tool.batchcheck]``, validated once.
+
+Order for the root (SPEC section 1): ``--root``, ``BATCHCHECK_ROOT``, ``root`` in the
+``[tool.batchcheck]`` table of the nearest ``pyproject.toml`` that has one, then
+``Data_v2/synthetic`` under the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from batchcheck.errors import UsageError
+from batchcheck.fingerprint import DEFAULT_FIELDS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_ROOT = Path("Data_v2") / "synthetic"
+DEFAULT_MAX_METADATA_BYTES = 1024 * 1024
+SEVERITIES = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about the store besides its contents."""
+
+    root: Path
+    root_source: str
+    project_file: Path | None = None
+    metadata_schema: Path | None = None
+    fingerprint_fields: tuple[str, ...] = DEFAULT_FIELDS
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)
+    naming_convention: bool = True
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
+
+
+def find_project_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest ``pyproject.toml`` upward from ``start`` with a ``[tool.batchcheck]`` table."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            with candidate.open("rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"{candidate}: cannot read: {exc}") from exc
+        table = data.get("tool", {}).get("batchcheck")
+        if table is not None:
+            if not isinstance(table, dict):
+                raise UsageError(f"{candidate}: [tool.batchcheck] must be a table")
+            return candidate, table
+    return None
+
+
+def _strings(value: Any, key: str, where: Path) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise UsageError(f"{where}: [tool.batchcheck] {key} must be a list of strings")
+    return tuple(item.strip() for item in value)
+
+
+def _settings_from_table(table: Mapping[str, Any], where: Path) -> dict[str, Any]:
+    """Validate the table and turn it into keyword arguments for :class:`Settings`."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "root":
+            if not isinstance(value, str):
+                raise UsageError(f"{where}: [tool.batchcheck] root must be a string")
+        elif key == "metadata_schema":
+            if not isinstance(value, str):
+                raise UsageError(f"{where}: [tool.batchcheck] metadata_schema must be a string")
+            out[key] = (where.parent / value).resolve()
+        elif key in ("select", "ignore", "fingerprint_fields"):
+            out[key] = _strings(value, key, where)
+        elif key == "severity":
+            if not isinstance(value, dict) or not all(v in SEVERITIES for v in value.values()):
+                raise UsageError(
+                    f"{where}: [tool.batchcheck.severity] maps codes to 'error' or 'warning'"
+                )
+            out[key] = dict(value)
+        elif key == "naming_convention":
+            if not isinstance(value, bool):
+                raise UsageError(f"{where}: [tool.batchcheck] naming_convention must be true/false")
+            out[key] = value
+        elif key == "max_metadata_bytes":
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise UsageError(
+                    f"{where}: [tool.batchcheck] max_metadata_bytes must be a positive integer"
+                )
+            out[key] = value
+        else:
+            raise UsageError(f"{where}: [tool.batchcheck] has an unknown key {key!r}")
+    return out
+
+
+def load_settings(
+    root_arg: str | None, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Find the root and the project's settings; the root must be a readable directory."""
+    cwd = cwd or Path.cwd()
+    env = os.environ if env is None else env
+    found = find_project_file(cwd)
+    kwargs: dict[str, Any] = {}
+    project_file = None
+    if found:
+        project_file, table = found
+        kwargs = _settings_from_table(table, project_file)
+    if root_arg:
+        root, source = cwd / root_arg, "--root"
+    elif env.get("BATCHCHECK_ROOT"):
+        root, source = cwd / env["BATCHCHECK_ROOT"], "BATCHCHECK_ROOT"
+    elif found and "root" in found[1]:
+        root, source = project_file.parent / found[1]["root"], str(project_file)  # type: ignore[union-attr]
+    else:
+        root, source = cwd / DEFAULT_ROOT, "the default"
+    root = Path(os.path.abspath(root))
+    if not root.is_dir():
+        raise UsageError(f"store root {root} (from {source}) is not a directory")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise UsageError(f"store root {root} (from {source}) is not readable")
+    return Settings(root=root, root_source=source, project_file=project_file, **kwargs)

@@ -1,0 +1,67 @@
+"""The parameter fingerprint (SPEC section 3): MD5 of a canonical JSON form of the parameters.
+
+Kept free of I/O and third-party imports so a generation pipeline can import it cheaply and
+compute the value before it generates anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+FINGERPRINT_VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
+DEFAULT_FIELDS = ("dataset", "generation", "validation")
+SHORT = 12
+
+
+class FingerprintError(ValueError):
+    """The parameters cannot be fingerprinted (NaN, infinity, a value JSON has no form for)."""
+
+
+def _canonical_value(value: Any, where: str) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FingerprintError(f"{where or 'value'}: {value!r} is not a finite number")
+        # json writes other floats with repr(), which is the canonical form.
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise FingerprintError(f"{where or 'value'}: key {key!r} is not a string")
+            out[key] = _canonical_value(item, f"{where}.{key}" if where else key)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_canonical_value(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    raise FingerprintError(f"{where or 'value'}: {type(value).__name__} has no JSON form")
+
+
+
+def canonical_json(params: Mapping[str, Any], fields: Iterable[str] = DEFAULT_FIELDS) -> str:
+    """The exact text that is hashed: chosen top-level keys, sorted, compact, UTF-8 as is."""
+    picked = {key: params[key] for key in fields if key in params}
+    return json.dumps(
+        _canonical_value(picked, ""),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def fingerprint(
+    params: Mapping[str, Any],
+    fields: Iterable[str] = DEFAULT_FIELDS,
+    version: int = FINGERPRINT_VERSION,
+) -> str:
+    """The 32-digit lowercase MD5 fingerprint of ``params`` (version 1 of the algorithm)."""
+    if version not in SUPPORTED_VERSIONS:
+        raise FingerprintError(f"fingerprint_version {version!r} is not supported")
+    text = canonical_json(params, fields)
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()

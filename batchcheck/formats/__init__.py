@@ -1,0 +1,1 @@
+"""Output formats. Formatters only format what commands computed, to the stream they are given."""

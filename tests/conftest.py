@@ -1,0 +1,154 @@
+"""Shared test helpers: real stores with real symlinks in tmp_path, and the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchcheck import fingerprint
+from batchcheck.cli import main
+
+Spec = Mapping[str, Any]
+
+
+def make_tree(root: Path, spec: Spec) -> Path:
+    """Write ``spec`` under ``root``: ``"-> target"`` makes a symlink, a dict a JSON file
+    (a metadata dict when the name is experiment_metadata.json), str/bytes a file, None a folder.
+    """
+    for rel, value in spec.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if value is None:
+            path.mkdir(parents=True, exist_ok=True)
+        elif isinstance(value, str) and value.startswith("-> "):
+            os.symlink(value[3:], path)
+        elif isinstance(value, bytes):
+            path.write_bytes(value)
+        elif isinstance(value, str):
+            path.write_text(value, encoding="utf-8")
+        else:
+            path.write_text(json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8")
+    return root
+
+
+def metadata(
+    dataset: str,
+    name: str,
+    original_batch: str,
+    temperature: float = 0.7,
+    top_p: float = 1.0,
+    model: str = "gpt-4o",
+    **extra: Any,
+) -> dict[str, Any]:
+    """Valid metadata with a correct fingerprint; ``extra`` overrides or adds top-level keys."""
+    generation = {"model": model, "temperature": temperature, "top_p": top_p, "max_tokens": 256}
+    validation = {"model": "gpt-4o", "temperature": 0.0}
+    data: dict[str, Any] = {
+        "experiment_name": name,
+        "dataset": dataset,
+        "created_at": "2024-12-29T10:30:00",
+        "original_batch": original_batch,
+        "parameter_fingerprint": fingerprint(
+            {"dataset": dataset, "generation": generation, "validation": validation}
+        ),
+        "generation": generation,
+        "validation": validation,
+        "experiment_purpose": "temperature_study",
+    }
+    data.update(extra)
+    return data
+
+
+def experiment(
+    dataset: str, name: str, original_batch: str, temperature: float, top_p: float, **extra: Any
+) -> dict[str, Any]:
+    """Spec entries for one shared experiment: metadata plus a non-empty training data folder."""
+    base = f"_shared/{dataset}/{name}"
+    return {
+        f"{base}/experiment_metadata.json": metadata(
+            dataset, name, original_batch, temperature, top_p, **extra
+        ),
+        f"{base}/{dataset}/train.jsonl": '{"premise": "p", "label": 0}\n',
+    }
+
+
+def link(batch: str, dataset: str, name: str) -> dict[str, str]:
+    """Spec entry for a relative batch link to ``_shared/dataset/name/``."""
+    return {f"{batch}/{dataset}/{name}": f"-> ../../_shared/{dataset}/{name}/"}
+
+
+TEMP = "batch_20241229_temperature"
+TOPP = "batch_20241230_topp"
+
+
+def seed_spec() -> dict[str, Any]:
+    """The seed's tree exactly as drawn: four shared experiments, two batches, two dangling links
+    (Copa/temp07_topp10_gpt4o and Copa/temp07_topp08_gpt4o are never stored)."""
+    spec: dict[str, Any] = {}
+    spec.update(experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
+    spec.update(experiment("Copa", "temp07_topp09_gpt4o", "batch_20241228_pilot", 0.7, 0.9))
+    spec.update(experiment("Copa", "temp09_topp10_gpt4o", TEMP, 0.9, 1.0))
+    spec.update(experiment("CB", "temp07_topp10_gpt4o", TEMP, 0.7, 1.0))
+    for name in ("temp05_topp10_gpt4o", "temp07_topp10_gpt4o", "temp09_topp10_gpt4o"):
+        spec.update(link(TEMP, "Copa", name))
+    spec.update(link(TEMP, "CB", "temp07_topp10_gpt4o"))
+    spec.update(link(TOPP, "Copa", "temp07_topp08_gpt4o"))
+    spec.update(link(TOPP, "Copa", "temp07_topp09_gpt4o"))
+    return spec
+
+
+@pytest.fixture
+def seed_store(tmp_path: Path) -> Path:
+    """The seed's tree under ``tmp_path/Data_v2/synthetic`` (the default root)."""
+    return make_tree(tmp_path / "Data_v2" / "synthetic", seed_spec())
+
+
+EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "examples" / "Data_v2" / "synthetic"
+
+
+@dataclass
+class Result:
+    """What a CLI run printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """stdout parsed as JSON."""
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., Result]:
+    """Run ``batchcheck.cli.main`` in-process from ``cwd`` (default tmp_path), no environment root."""
+    monkeypatch.delenv("BATCHCHECK_ROOT", raising=False)
+
+    def run(*argv: str, cwd: Path | None = None) -> Result:
+        monkeypatch.chdir(cwd or tmp_path)
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def run_script(*argv: str, cwd: Path, env: Mapping[str, str] | None = None) -> Result:
+    """Run the installed console entry point as a real process (``python -m batchcheck``)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "BATCHCHECK_ROOT"}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "batchcheck", *argv],
+        cwd=cwd, env=full_env, capture_output=True, text=True, encoding="utf-8", timeout=120,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
