@@ -30,15 +30,27 @@ class _Parser(argparse.ArgumentParser):
 
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     """Options that may stand before or after the command name."""
-    parser.add_argument("--root", metavar="DIR", default=default,
-                        help="the store (default: BATCHCHECK_ROOT, pyproject.toml, "
-                             "or Data_v2/synthetic)")
-    parser.add_argument("--no-emoji", action="store_true", default=default,
-                        help="plain ASCII markers instead of the emoji")
-    parser.add_argument("--traceback", action="store_true", default=default,
-                        help="show the full traceback of an internal error")
-    parser.add_argument("--quiet", "-q", action="store_true", default=default,
-                        help="no progress output on stderr")
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        default=default,
+        help="the store (default: BATCHCHECK_ROOT, pyproject.toml, or Data_v2/synthetic)",
+    )
+    parser.add_argument(
+        "--no-emoji",
+        action="store_true",
+        default=default,
+        help="plain ASCII markers instead of the emoji",
+    )
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        default=default,
+        help="show the full traceback of an internal error",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", default=default, help="no progress output on stderr"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless asked for the rest
         if args is not None and getattr(args, "traceback", False):
             traceback.print_exc()
-        print(f"batchcheck: internal error: {type(exc).__name__}: {exc} "
-              "(run with --traceback for details)", file=sys.stderr)
+        print(
+            f"batchcheck: internal error: {type(exc).__name__}: {exc} "
+            "(run with --traceback for details)",
+            file=sys.stderr,
+        )
         return 3

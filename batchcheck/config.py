@@ -20,7 +20,7 @@ from batchcheck.fingerprint import DEFAULT_FIELDS
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 DEFAULT_ROOT = Path("Data_v2") / "synthetic"
 DEFAULT_MAX_METADATA_BYTES = 1024 * 1024

@@ -42,7 +42,6 @@ def _canonical_value(value: Any, where: str) -> Any:
     raise FingerprintError(f"{where or 'value'}: {type(value).__name__} has no JSON form")
 
 
-
 def canonical_json(params: Mapping[str, Any], fields: Iterable[str] = DEFAULT_FIELDS) -> str:
     """The exact text that is hashed: chosen top-level keys, sorted, compact, UTF-8 as is."""
     picked = {key: params[key] for key in fields if key in params}

@@ -24,7 +24,7 @@ SCHEMA_RESOURCE = "metadata_schema.json"
 
 @dataclass(frozen=True)
 class Metadata:
-    """A metadata file as read: ``state`` is ok, missing, unreadable, too_large, invalid or unread."""
+    """A metadata file as read; ``state``: ok, missing, unreadable, too_large, invalid, unread."""
 
     state: str
     data: Any = None
@@ -58,11 +58,14 @@ class Metadata:
 
 
 def _human(size: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size = size / 1024  # type: ignore[assignment]
-    return f"{size} bytes"  # pragma: no cover
+    if size < 1024:
+        return f"{size} bytes"
+    scaled = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        scaled /= 1024
+        if scaled < 1024 or unit == "GiB":
+            break
+    return f"{scaled:.1f} {unit}"
 
 
 def read_metadata(path: Path, st: os.stat_result | None, limit: int) -> Metadata:
@@ -101,8 +104,9 @@ def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
     except json.JSONDecodeError as exc:
         return Metadata("invalid", error=f"not JSON: {exc}", size=size, mtime_ns=mtime_ns)
     except RecursionError:
-        return Metadata("invalid", error="not JSON: nested too deeply", size=size,
-                        mtime_ns=mtime_ns)
+        return Metadata(
+            "invalid", error="not JSON: nested too deeply", size=size, mtime_ns=mtime_ns
+        )
     return Metadata("ok", data=data, size=size, mtime_ns=mtime_ns)
 
 
@@ -155,7 +159,10 @@ def _dotted(path: Any) -> str:
 
 
 def schema_violations(data: Any, schema_path: Path | None = None) -> list[str]:
-    """Every way ``data`` breaks the schema, each naming its field (``generation.top_p: missing``)."""
+    """Every way ``data`` breaks the schema, each naming its field (``generation.top_p: missing``).
+
+    NaN and infinities are checked here too: JSON Schema treats them as numbers.
+    """
     if not isinstance(data, dict):
         return [f"metadata is not a JSON object (it is {type(data).__name__})"]
     problems = list(_non_finite(data, ""))
@@ -163,7 +170,8 @@ def schema_violations(data: Any, schema_path: Path | None = None) -> list[str]:
         where = _dotted(error.absolute_path)
         if error.validator == "required":
             missing = [
-                name for name in error.validator_value
+                name
+                for name in error.validator_value
                 if isinstance(error.instance, dict) and name not in error.instance
             ]
             problems.extend(f"{where}.{m}: missing" if where else f"{m}: missing" for m in missing)

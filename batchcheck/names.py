@@ -1,4 +1,4 @@
-"""How names and paths from the disk are shown: never raw undecodable bytes, relative when useful."""
+"""How names and paths from the disk are shown: never raw undecodable bytes."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ symlink inside ``_shared`` is never followed at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -189,6 +190,14 @@ def _kind(entry: os.DirEntry[str]) -> str:
     return "special file"
 
 
+def _real_dir(path: Path) -> bool:
+    """A folder that is not a symlink (lstat: never followed)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
@@ -261,10 +270,8 @@ class _Scanner:
                     self._scan_experiment(ds.name, exp.name)
 
     def _shared_symlink(self, path: Path) -> None:
-        try:
+        with contextlib.suppress(OSError):  # vanished since the folder was listed
             self.shared_symlinks.append(SharedSymlink(path, os.readlink(path)))
-        except OSError:
-            pass  # vanished since the folder was listed
 
     def experiment(self, dataset: str, name: str) -> Experiment | None:
         """The experiment at ``_shared/dataset/name``, read on first use; None if not a folder."""
@@ -276,17 +283,8 @@ class _Scanner:
         if not self._shared_root_ok():
             return None
         if dataset not in self.shared_dirs:
-            try:
-                st = os.lstat(self.root / SHARED / dataset)
-                self.shared_dirs[dataset] = stat.S_ISDIR(st.st_mode)
-            except OSError:
-                self.shared_dirs[dataset] = False
-        path = self.root / SHARED / dataset / name
-        try:
-            st = os.lstat(path) if self.shared_dirs[dataset] else None
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISDIR(st.st_mode):
+            self.shared_dirs[dataset] = _real_dir(self.root / SHARED / dataset)
+        if not (self.shared_dirs[dataset] and _real_dir(self.root / SHARED / dataset / name)):
             self.absent.add(key)
             return None
         return self._scan_experiment(dataset, name)
@@ -297,7 +295,8 @@ class _Scanner:
         try:
             entries = {e.name: e for e in _entries(path)}
         except OSError as exc:
-            meta = Metadata.failed("unreadable", f"cannot read the experiment folder: {_reason(exc)}")
+            reason = f"cannot read the experiment folder: {_reason(exc)}"
+            meta = Metadata.failed("unreadable", reason)
             exp = Experiment(dataset, name, path, meta)
             self.experiments[exp.key] = exp
             return exp
@@ -399,8 +398,14 @@ class _Scanner:
                     links.append(self._link(name, ds.name, item.name, ds_path / item.name, target))
                 elif item_kind != "vanished":
                     strays.append(
-                        Stray(name, ds.name, item.name, ds_path / item.name, item_kind,
-                              self._pointer(item))
+                        Stray(
+                            name,
+                            ds.name,
+                            item.name,
+                            ds_path / item.name,
+                            item_kind,
+                            self._pointer(item),
+                        )
                     )
             datasets[ds.name] = tuple(links)
         return Batch(name, path, datasets, tuple(strays), tuple(problems))
@@ -427,16 +432,33 @@ class _Scanner:
     def _link(self, batch: str, dataset: str, name: str, path: Path, target: str) -> Link:
         rel_parts = self._lexical(path.parent, target)
         if rel_parts is None:
-            return Link(batch, dataset, name, path, target, LinkState.OUTSIDE, None,
-                        "the target leaves the store")
-        key = (rel_parts[1], rel_parts[2]) if len(rel_parts) >= 3 and rel_parts[0] == SHARED \
-            else None
+            return Link(
+                batch,
+                dataset,
+                name,
+                path,
+                target,
+                LinkState.OUTSIDE,
+                None,
+                "the target leaves the store",
+            )
+        key = (
+            (rel_parts[1], rel_parts[2]) if len(rel_parts) >= 3 and rel_parts[0] == SHARED else None
+        )
         if len(rel_parts) == 3 and key and self._plain(target, path):
             exp = self.experiment(*key)
             if exp is not None:
                 if key[0] != dataset:
-                    return Link(batch, dataset, name, path, target, LinkState.MISPLACED, key,
-                                f"the target is in dataset {key[0]!r}, not {dataset!r}")
+                    return Link(
+                        batch,
+                        dataset,
+                        name,
+                        path,
+                        target,
+                        LinkState.MISPLACED,
+                        key,
+                        f"the target is in dataset {key[0]!r}, not {dataset!r}",
+                    )
                 return Link(batch, dataset, name, path, target, LinkState.OK, key)
         state, detail = self._walk(path.parent, target, dataset)
         return Link(batch, dataset, name, path, target, state, key, detail)
@@ -449,7 +471,7 @@ class _Scanner:
         prefix = self.root_str.rstrip(os.sep) + os.sep
         if not joined.startswith(prefix):
             return None
-        return tuple(joined[len(prefix):].split(os.sep))
+        return tuple(joined[len(prefix) :].split(os.sep))
 
     def _plain(self, target: str, link: Path) -> bool:
         """Leading ``..`` that stay inside the root, then plain names: lexical == physical."""
@@ -491,7 +513,7 @@ class _Scanner:
                 hops += 1
                 if hops > MAX_HOPS:
                     return LinkState.LOOP, "the link loops (too many levels of symlinks)"
-                if (cur + [part])[depth : depth + 1] == [SHARED]:
+                if [*cur, part][depth : depth + 1] == [SHARED]:
                     return LinkState.MISPLACED, "the target goes through a symlink in _shared"
                 more = self._stack(os.readlink(nxt), cur)
                 if more is None:
@@ -565,6 +587,12 @@ def load_experiments(
     scanner = _Scanner(root, options)
     for key in keys:
         scanner.experiment(*key)
-    return Store(root=root, batches={}, experiments=dict(sorted(scanner.experiments.items())),
-                 shared_symlinks=tuple(scanner.shared_symlinks), problems=tuple(scanner.problems),
-                 data_checked=options.data, stats=dict(scanner.stats))
+    return Store(
+        root=root,
+        batches={},
+        experiments=dict(sorted(scanner.experiments.items())),
+        shared_symlinks=tuple(scanner.shared_symlinks),
+        problems=tuple(scanner.problems),
+        data_checked=options.data,
+        stats=dict(scanner.stats),
+    )

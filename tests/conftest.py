@@ -131,7 +131,7 @@ class Result:
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Callable[..., Result]:
-    """Run ``batchcheck.cli.main`` in-process from ``cwd`` (default tmp_path), no environment root."""
+    """Run ``batchcheck.cli.main`` in-process from ``cwd`` (default tmp_path), env root unset."""
     monkeypatch.delenv("BATCHCHECK_ROOT", raising=False)
 
     def run(*argv: str, cwd: Path | None = None) -> Result:
@@ -149,6 +149,11 @@ def run_script(*argv: str, cwd: Path, env: Mapping[str, str] | None = None) -> R
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "batchcheck", *argv],
-        cwd=cwd, env=full_env, capture_output=True, text=True, encoding="utf-8", timeout=120,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

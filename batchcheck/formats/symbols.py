@@ -23,12 +23,28 @@ class Symbols:
 
 
 EMOJI = Symbols(
-    batch="📦", dataset="📊", experiment="🔧", shared="📦", folder="📁", reuse="⚡",
-    ok="✅", warn="⚠️ ", info="💾", error="❌",
+    batch="📦",
+    dataset="📊",
+    experiment="🔧",
+    shared="📦",
+    folder="📁",
+    reuse="⚡",
+    ok="✅",
+    warn="⚠️ ",
+    info="💾",
+    error="❌",
 )
 ASCII = Symbols(
-    batch="[B]", dataset="[D]", experiment="[E]", shared="[S]", folder="[+]", reuse="[R]",
-    ok="[OK]", warn="[!]", info="[i]", error="[X]",
+    batch="[B]",
+    dataset="[D]",
+    experiment="[E]",
+    shared="[S]",
+    folder="[+]",
+    reuse="[R]",
+    ok="[OK]",
+    warn="[!]",
+    info="[i]",
+    error="[X]",
 )
 
 

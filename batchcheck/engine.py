@@ -1,0 +1,48 @@
+"""Run the rules over one scanned store and settle their findings into a result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import chain
+
+from batchcheck.config import Settings
+from batchcheck.findings import CheckResult, Finding, Selection, settle
+from batchcheck.index import StoreIndex
+from batchcheck.rules import RULES
+from batchcheck.store import Store
+
+DATA_RULE = "BC304"
+
+
+def _applicable(store: Store, scope: str) -> bool:
+    if scope == "shared":
+        return store.shared_complete
+    if scope == "batches":
+        return store.batches_complete
+    if scope == "all":
+        return store.shared_complete and store.batches_complete
+    return True
+
+
+def run_check(
+    store: Store,
+    settings: Settings,
+    selection: Selection | None = None,
+    no_data: bool = False,
+) -> CheckResult:
+    """Every selected rule whose scope the store covers; findings settled once."""
+    selection = selection or Selection(settings.select, settings.ignore)
+    index = StoreIndex(store, settings)
+    runs: list[Iterator[Finding]] = [
+        rule.check(store, index)
+        for rule in RULES
+        if selection.wants(rule.CODE)
+        and _applicable(store, rule.SCOPE)
+        and not (no_data and rule.CODE == DATA_RULE)
+    ]
+    counts = {
+        "batches": len(store.batches),
+        "experiments": len(store.experiments),
+        "links": index.link_count,
+    }
+    return settle(chain.from_iterable(runs), selection, settings.severity, counts)

@@ -1,0 +1,47 @@
+"""How a formatter shows paths and markers: relative to the current folder, grouped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from batchcheck.formats.symbols import Symbols
+from batchcheck.names import display, shown_path
+
+NOUNS = {"experiments": "experiment", "links": "link", "configs": "config", "paths": "path"}
+
+
+@dataclass(frozen=True)
+class View:
+    """Where paths are shown from, and the markers to draw."""
+
+    cwd: Path
+    root: Path
+    symbols: Symbols
+
+    def path(self, path: Path) -> str:
+        """A path relative to the current folder when under it."""
+        return shown_path(path, self.cwd)
+
+    def group(self, path: Path) -> tuple[str, str]:
+        """(group, rest): ``batch/Dataset`` or ``_shared/Dataset`` and the entry below it."""
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return self.path(path), ""
+        if len(parts) <= 2:
+            return self.path(path), ""
+        return self.path(self.root.joinpath(*parts[:2])), display("/".join(parts[2:]))
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def summary_line(errors: int, warnings: int, counts: Mapping[str, int]) -> str:
+    """``2 errors, 1 warning in 5 experiments, 6 links`` (what was looked at, in given order)."""
+    scope = ", ".join(plural(n, NOUNS[key]) for key, n in counts.items() if key in NOUNS)
+    found = f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+    return f"{found} in {scope}" if scope else found
