@@ -60,7 +60,11 @@ def fingerprint(
     version: int = FINGERPRINT_VERSION,
 ) -> str:
     """The 32-digit lowercase MD5 fingerprint of ``params`` (version 1 of the algorithm)."""
-    if version not in SUPPORTED_VERSIONS:
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or version not in SUPPORTED_VERSIONS
+    ):
         raise FingerprintError(f"fingerprint_version {version!r} is not supported")
     text = canonical_json(params, fields)
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()

@@ -33,8 +33,10 @@ def load_parameters(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise UsageError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-                         f"{str(exc).splitlines()[0]}") from exc
+        raise UsageError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a mapping with dataset / generation / validation")
     return data
@@ -51,8 +53,16 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     except FingerprintError as exc:
         raise UsageError(f"{args.file}: {exc}") from exc
     if args.format == "json":
-        json.dump({"file": args.file, "fingerprint": value, "short": value[:12],
-                   "fingerprint_version": version, "fields": list(fields)}, ctx.out)
+        json.dump(
+            {
+                "file": args.file,
+                "fingerprint": value,
+                "short": value[:12],
+                "fingerprint_version": version,
+                "fields": list(fields),
+            },
+            ctx.out,
+        )
         ctx.out.write("\n")
     else:
         ctx.out.write(value + "\n")

@@ -1,0 +1,19 @@
+"""What the lookup commands share: scan options within the configured limits, the text view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchcheck.context import Context
+from batchcheck.formats.view import View
+from batchcheck.store import ScanOptions
+
+
+def options(ctx: Context, **kwargs: Any) -> ScanOptions:
+    """Scan options for exactly what a command shows, with the project's metadata size limit."""
+    return ScanOptions(max_metadata_bytes=ctx.settings.max_metadata_bytes, **kwargs)
+
+
+def view(ctx: Context) -> View:
+    """Paths relative to the current folder, the run's markers."""
+    return View(ctx.cwd, ctx.settings.root, ctx.symbols)

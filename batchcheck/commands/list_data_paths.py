@@ -1,0 +1,39 @@
+"""``batchcheck list-data-paths``: training data paths to put in a training config."""
+
+from __future__ import annotations
+
+import argparse
+
+from batchcheck.commands._lookup import options, view
+from batchcheck.context import Context
+from batchcheck.formats import lookups_text
+from batchcheck.formats.data import add_format_argument, write
+from batchcheck.lookups import batch_name, data_paths
+from batchcheck.store import scan
+
+NAME = "list-data-paths"
+HELP = "list training data paths: batch path (recommended) and shared path"
+NEEDS_ROOT = True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--batch``, ``--dataset`` and ``--format text|yaml|json``, as the seed's tool."""
+    parser.add_argument("--batch", metavar="B", help="only the experiments this batch links")
+    parser.add_argument("--dataset", metavar="D", help="only this dataset")
+    add_format_argument(parser, "yaml", "json")
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    """No metadata: one batch and what it links, or every batch and all of ``_shared``."""
+    root = ctx.settings.root
+    if args.batch is None:
+        store = scan(root, options(ctx, shared="all", metadata=False))
+        name = None
+    else:
+        name = batch_name(args.batch, root, ctx.cwd)
+        store = scan(root, options(ctx, batches=(name,), shared="linked", metadata=False))
+    result = data_paths(store, name, args.dataset)
+    write(
+        ctx, args.format, result, lambda: lookups_text.list_data_paths(result, ctx.out, view(ctx))
+    )
+    return 0

@@ -1,0 +1,38 @@
+"""``batchcheck list-shared-experiments``: the physical experiments under ``_shared``."""
+
+from __future__ import annotations
+
+import argparse
+
+from batchcheck.commands._lookup import options, view
+from batchcheck.context import Context
+from batchcheck.formats import lookups_text
+from batchcheck.formats.data import add_format_argument, write
+from batchcheck.lookups import shared_experiments
+from batchcheck.store import scan
+
+NAME = "list-shared-experiments"
+HELP = "list the physical experiments in _shared (--verbose: their parameters)"
+NEEDS_ROOT = True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dataset``, ``--verbose`` and ``--format``, as the seed's tool."""
+    parser.add_argument("--dataset", metavar="D", help="only this dataset")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show generation and validation parameters"
+    )
+    add_format_argument(parser, "json")
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    """Read ``_shared`` with its metadata and no batch."""
+    store = scan(ctx.settings.root, options(ctx, batches=(), shared="all", data=False))
+    result = shared_experiments(store, args.dataset)
+    write(
+        ctx,
+        args.format,
+        result,
+        lambda: lookups_text.list_shared_experiments(result, ctx.out, view(ctx), args.verbose),
+    )
+    return 0
