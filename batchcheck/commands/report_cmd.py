@@ -1,0 +1,64 @@
+"""``batchcheck report``: the Markdown and HTML overview of the whole store.
+
+Scans the store once, runs ``check`` over it, turns both into a plain context
+(:mod:`batchcheck.report`) and renders the templates into ``--output`` (default ``reports/``).
+Exit 0 whatever the check finds: the report shows the findings, ``check`` gates on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from batchcheck.context import Context
+from batchcheck.errors import UsageError
+
+NAME = "report"
+HELP = "write a Markdown and HTML overview of the store (index.md / index.html)"
+NEEDS_ROOT = True
+CHOICES = {"md": ("md",), "html": ("html",), "all": ("md", "html")}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--output, --format and --templates."""
+    parser.add_argument(
+        "--output", metavar="DIR", default="reports", help="folder to write (default: reports/)"
+    )
+    parser.add_argument(
+        "--format", choices=tuple(CHOICES), default="all", help="md, html or all (default: all)"
+    )
+    parser.add_argument(
+        "--templates",
+        metavar="DIR",
+        help="use the Jinja2 templates in DIR (index.md.j2, index.html.j2, batch.*, dataset.*)",
+    )
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    """Write every page and print the written paths."""
+    from batchcheck.engine import run_check
+    from batchcheck.findings import Selection
+    from batchcheck.index import StoreIndex
+    from batchcheck.names import shown_path
+    from batchcheck.report import build, render, write
+    from batchcheck.rules import RULES
+    from batchcheck.store import ScanOptions, scan
+
+    settings = ctx.settings
+    output = ctx.cwd / args.output
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {args.output}: not a folder")
+    templates = None
+    if args.templates is not None:
+        templates = ctx.cwd / args.templates
+        if not templates.is_dir():
+            raise UsageError(f"--templates {args.templates}: not a folder")
+    store = scan(settings.root, ScanOptions(max_metadata_bytes=settings.max_metadata_bytes))
+    selection = Selection(settings.select, settings.ignore)
+    result = run_check(store, settings, selection)
+    rules = sum(selection.wants(rule.CODE) for rule in RULES)
+    shown = shown_path(settings.root, ctx.cwd)
+    report = build(store, StoreIndex(store, settings), result, rules, shown)
+    files = render(report, CHOICES[args.format], templates)
+    for path in write(output, files):
+        ctx.out.write(shown_path(path, ctx.cwd) + "\n")
+    return 0

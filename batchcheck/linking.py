@@ -1,0 +1,224 @@
+"""Adding shared experiments to a batch: validate every link first, then write, never overwrite.
+
+Each link is created with one ``os.symlink`` call straight at its final name. That call is
+atomic: the entry appears whole, with its target, or not at all, so an interrupted run leaves
+only complete links. It also fails with ``FileExistsError`` when anything already holds the
+name, so an entry that appears between the check and the write is never replaced. The usual
+"temp name + rename" would be weaker here: ``os.replace`` silently overwrites whatever holds the
+final name by then, a rename that refuses to replace (``renameat2(RENAME_NOREPLACE)``) is not in
+the standard library, and a crash between the two steps leaves a temp entry behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+
+from batchcheck.config import Settings
+from batchcheck.errors import NotFound, UsageError
+from batchcheck.findings import Selection, Severity, settle
+from batchcheck.index import StoreIndex
+from batchcheck.names import display
+from batchcheck.rules import by_code
+from batchcheck.rules.bc402_batch_name import name_problem
+from batchcheck.store import SHARED, Batch, LinkState, Store
+
+# The rules that judge one experiment's metadata: an error from any of them refuses the target.
+METADATA_RULES = ("BC202", "BC301", "BC302", "BC303")
+
+
+class LinkError(NotFound):
+    """A link cannot be made (a conflicting entry, an invalid target, a failed write): exit 1."""
+
+
+class Action(str, Enum):
+    """What happens to one link."""
+
+    CREATE = "create"  # absent: will be (or, after apply, was) created
+    PRESENT = "present"  # already linked: left alone
+    CONFLICT = "conflict"  # something else holds the name: nothing is written
+    REFUSED = "refused"  # the target is missing or its metadata invalid: nothing is written
+    FAILED = "failed"  # the write itself failed (apply stops there)
+
+
+@dataclass(frozen=True)
+class LinkStep:
+    """One experiment to have in the batch, and what is done about it."""
+
+    batch: str
+    dataset: str
+    experiment: str
+    action: Action
+    detail: str = ""
+    done: bool = False  # created by this run
+
+    @property
+    def target(self) -> str:
+        """The relative target every link gets (SPEC section 1)."""
+        return f"../../{SHARED}/{self.dataset}/{self.experiment}/"
+
+    @property
+    def rel(self) -> str:
+        """``batch/Dataset/experiment``, relative to the root."""
+        return display(f"{self.batch}/{self.dataset}/{self.experiment}")
+
+    @property
+    def blocked(self) -> bool:
+        """Whether this step stops the whole run from writing anything."""
+        return self.action in (Action.CONFLICT, Action.REFUSED)
+
+
+def check_batch_name(name: str) -> None:
+    """``batch_YYYYMMDD_<purpose>`` with a real date (BC402's test), else a usage error."""
+    problem = name_problem(name)
+    if problem:
+        raise UsageError(problem)
+
+
+def target_problems(
+    store: Store, settings: Settings, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[str]]:
+    """Why each ``_shared/<key>`` may not be linked: not an experiment, or the errors the
+    metadata rules (``METADATA_RULES``, at the project's severities) find in it."""
+    keys = list(keys)
+    targets = {key: store.experiments[key] for key in keys if key in store.experiments}
+    only = Store(store.root, {}, targets)
+    index = StoreIndex(only, settings)
+    rules = by_code()
+    found = settle(
+        (f for code in METADATA_RULES for f in rules[code].check(only, index)),
+        Selection(),
+        settings.severity,
+    )
+    out: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        exp = targets.get(key)
+        if exp is None:
+            out[key] = [f"{SHARED}/{display('/'.join(key))} is not an experiment folder"]
+            continue
+        out[key] = [
+            f"{f.code} {f.message}"
+            for f in found.findings
+            if f.path == exp.path and f.severity is Severity.ERROR
+        ]
+    return out
+
+
+def _blocker(batch: Batch | None, dataset: str) -> str | None:
+    """Why nothing can be linked under ``batch/dataset`` at all, if anything."""
+    if batch is None:
+        return None
+    for problem in batch.problems:
+        if problem.path in (batch.path, batch.path / dataset):
+            return problem.message
+    for stray in batch.strays:
+        if stray.dataset is None and stray.path in (batch.path, batch.path / dataset):
+            return f"{display(stray.path.name)} is a {stray.kind}, not a folder"
+    return None
+
+
+def _step(batch: Batch | None, name: str, key: tuple[str, str], problems: list[str]) -> LinkStep:
+    dataset, experiment = key
+    if problems:
+        return LinkStep(name, dataset, experiment, Action.REFUSED, "; ".join(problems))
+    blocker = _blocker(batch, dataset)
+    if blocker:
+        return LinkStep(name, dataset, experiment, Action.CONFLICT, blocker)
+    if batch is None:
+        return LinkStep(name, dataset, experiment, Action.CREATE)
+    links = batch.datasets.get(dataset, ())
+    for link in links:
+        if link.name == experiment:
+            if link.key == key and link.state is LinkState.OK:
+                return LinkStep(name, dataset, experiment, Action.PRESENT)
+            return LinkStep(
+                name,
+                dataset,
+                experiment,
+                Action.CONFLICT,
+                f"a link to {display(link.target)} ({link.state.value}) holds the name",
+            )
+    for stray in batch.strays:
+        if stray.dataset == dataset and stray.name == experiment:
+            return LinkStep(
+                name, dataset, experiment, Action.CONFLICT, f"a real {stray.kind} holds the name"
+            )
+    for link in links:
+        if link.key == key and link.state is LinkState.OK:
+            return LinkStep(
+                name, dataset, experiment, Action.PRESENT, f"linked as {display(link.name)}"
+            )
+    return LinkStep(name, dataset, experiment, Action.CREATE)
+
+
+def link_steps(
+    store: Store, settings: Settings, batch: str, keys: Iterable[tuple[str, str]]
+) -> list[LinkStep]:
+    """What linking each shared experiment into ``batch`` means, judged from one scan.
+
+    ``store`` must hold the batch (if it exists) and the experiments named.
+    """
+    unique = list(dict.fromkeys(keys))
+    problems = target_problems(store, settings, unique)
+    scanned = store.batches.get(batch)
+    return [_step(scanned, batch, key, problems[key]) for key in unique]
+
+
+def refusal(batch: str, steps: Sequence[LinkStep]) -> str:
+    """Why nothing may be written (a conflicting entry, an invalid target), or ``""``."""
+    blocked = [step for step in steps if step.blocked]
+    if not blocked:
+        return ""
+    return (
+        f"{display(batch)}: {len(blocked)} of {len(steps)} experiments cannot be linked "
+        f"(first: {blocked[0].rel}: {blocked[0].detail}); nothing was changed"
+    )
+
+
+def apply_steps(root: Path, batch: str, steps: Sequence[LinkStep]) -> tuple[list[LinkStep], str]:
+    """Create every ``CREATE`` link (and its folders); nothing at all when a step is blocked.
+
+    The batch folder is made with its first link: an empty batch is itself a finding (BC402).
+    Returns the steps (``done`` set on those created) and an error text when a write failed:
+    the run stops there, folders it made for that link are removed again, and every link made
+    so far is whole and valid.
+    """
+    reason = refusal(batch, steps)
+    if reason:
+        raise LinkError(reason)
+    out = list(steps)
+    for i, step in enumerate(out):
+        if step.action is not Action.CREATE:
+            continue
+        folders = [root / batch, root / batch / step.dataset]
+        made: list[Path] = []
+        try:
+            made.extend(folder for folder in folders if _mkdir(folder))
+            os.symlink(step.target, folders[1] / step.experiment)
+        except OSError as exc:
+            for folder in reversed(made):  # leave no empty folder behind
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            out[i] = replace(step, action=Action.FAILED, detail=exc.strerror or str(exc))
+            done = sum(s.done for s in out)
+            return out, (
+                f"cannot create {step.rel}: {exc.strerror}; {done} link(s) were created before "
+                "it, each complete; run again once fixed"
+            )
+        out[i] = replace(step, done=True)
+    return out, ""
+
+
+def _mkdir(path: Path) -> bool:
+    """Make a folder unless a real one is there (True when made); a file or symlink is an error."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if not path.is_dir() or path.is_symlink():
+            raise
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""The report templates (Jinja2), shipped as package data of ``batchcheck.templates``."""

@@ -1,0 +1,172 @@
+"""``batchcheck link``: relative, atomic links; validate everything first, never overwrite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Result, experiment, make_tree, snapshot
+
+BATCH = "batch_20250106_reuse"
+TOPP = "batch_20241230_topp"
+A = "temp07_topp08_gpt4o"
+B = "temp07_topp09_gpt4o"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    spec = {**experiment("Copa", A, TOPP, 0.7, 0.8), **experiment("Copa", B, TOPP, 0.7, 0.9)}
+    return make_tree(tmp_path / "Data_v2" / "synthetic", spec)
+
+
+def test_link_creates_relative_links_and_checks_the_batch(
+    cli: Callable[..., Result], root: Path
+) -> None:
+    result = cli("--no-emoji", "link", BATCH, f"Copa/{A}", f"_shared/Copa/{B}/")
+    assert result.code == 0, result.err
+    for name in (A, B):
+        entry = root / BATCH / "Copa" / name
+        assert os.readlink(entry) == f"../../_shared/Copa/{name}/"
+        assert entry.resolve() == (root / "_shared/Copa" / name).resolve()
+    assert "Links: 2 (2 created, 0 already present)" in result.out
+    assert f"[OK] {BATCH}/Copa/{A} -> ../../_shared/Copa/{A}/  (linked now)" in result.out
+    assert f"Check of {BATCH}" in result.out
+
+
+def test_link_again_changes_nothing(cli: Callable[..., Result], root: Path) -> None:
+    assert cli("link", BATCH, f"Copa/{A}").code == 0
+    before = snapshot(root)
+    result = cli("link", BATCH, f"Copa/{A}", f"Copa/{A}", "--format", "json")
+    assert result.code == 0, result.err
+    doc = result.json()
+    assert [step["action"] for step in doc["links"]] == ["present"]
+    assert doc["check"]["summary"]["errors"] == 0
+    assert snapshot(root) == before
+
+
+def test_dry_run_writes_nothing(cli: Callable[..., Result], root: Path) -> None:
+    before = snapshot(root)
+    result = cli("link", BATCH, f"Copa/{A}", "--dry-run", "--format", "json")
+    assert result.code == 0, result.err
+    assert result.json()["check"] is None
+    assert result.json()["links"] == [
+        {
+            "path": f"Data_v2/synthetic/{BATCH}/Copa/{A}",
+            "target": f"../../_shared/Copa/{A}/",
+            "action": "create",
+            "created": False,
+            "detail": "",
+        }
+    ]
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "spec", "detail"),
+    [
+        (
+            [f"Copa/{A}", "Copa/temp09_topp10_gpt4o"],
+            {},
+            "_shared/Copa/temp09_topp10_gpt4o is not an experiment folder",
+        ),
+        (
+            [f"Copa/{A}", "Copa/broken"],
+            {"_shared/Copa/broken/experiment_metadata.json": "{"},
+            "not JSON",
+        ),
+        (
+            [f"Copa/{A}", "Copa/bare"],
+            {"_shared/Copa/bare/experiment_metadata.json": {}},
+            "created_at: missing",
+        ),
+        (
+            [f"Copa/{A}", f"Copa/{B}"],
+            {f"{BATCH}/Copa/{B}": "-> ../../_shared/Copa/elsewhere/"},
+            "(dangling) holds the name",
+        ),
+    ],
+)
+def test_nothing_is_written_when_one_link_cannot_be_made(
+    cli: Callable[..., Result], root: Path, args: list[str], spec: dict[str, str], detail: str
+) -> None:
+    make_tree(root, spec)
+    before = snapshot(root)
+    result = cli("link", BATCH, *args)
+    assert result.code == 1
+    assert detail in result.out
+    assert result.err.count("\n") == 1 and "nothing was changed" in result.err
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([BATCH, "Copa"], "'Copa' is not DATASET/EXPERIMENT"),
+        ([BATCH, "Copa/a/b"], "'Copa/a/b' is not DATASET/EXPERIMENT"),
+        (["batch_x", f"Copa/{A}"], "is not batch_YYYYMMDD_<purpose>"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    cli: Callable[..., Result], root: Path, args: list[str], message: str
+) -> None:
+    before = snapshot(root)
+    result = cli("link", *args)
+    assert result.code == 2
+    assert message in result.err
+    assert snapshot(root) == before
+
+
+# -- a run that fails between two links ----------------------------------------------------------
+
+LONG_BATCH = "batch_20250106_" + "interrupted_" * 5
+
+
+def deep_store(tmp_path: Path) -> tuple[Path, str]:
+    """A store so deep that CB's link path is over PATH_MAX while everything else fits.
+
+    The second link's creation then really fails (ENAMETOOLONG) after the first was made: an
+    interruption between links, without mocks, whoever runs the tests (root ignores chmod).
+    """
+    limit = os.pathconf(tmp_path, "PC_PATH_MAX")
+    long_name = "temp07_topp10_gpt4o_" + "x" * 180
+    length = (
+        limit - 50 - len(long_name)
+    )  # root + "/_shared/CB/<long>/experiment_metadata.json" fits
+    root = tmp_path
+    while len(str(root)) < length:
+        root = root / ("d" * min(200, max(1, length - len(str(root)) - 1)))
+    assert len(str(root / LONG_BATCH / "CB" / long_name)) >= limit
+    spec = {
+        **experiment("Copa", "temp07_topp10_gpt4o", "batch_20241229_t", 0.7, 1.0),
+        **experiment("CB", long_name, "batch_20241229_t", 0.7, 1.0),
+    }
+    return make_tree(root, spec), long_name
+
+
+@pytest.mark.parametrize("command", ["link", "plan"])
+def test_a_run_that_fails_between_links_leaves_only_whole_links(
+    cli: Callable[..., Result], tmp_path: Path, command: str
+) -> None:
+    root, long_name = deep_store(tmp_path)
+    if command == "link":
+        argv = ["link", LONG_BATCH, "Copa/temp07_topp10_gpt4o", f"CB/{long_name}"]
+    else:
+        (tmp_path / "s.yaml").write_text(
+            "datasets: [Copa, CB]\n"
+            "generation: {model: gpt-4o, temperature: 0.7, top_p: 1.0, max_tokens: 256}\n"
+            "validation: {model: gpt-4o, temperature: 0.0}\n"
+        )
+        argv = ["plan", str(tmp_path / "s.yaml"), "--batch", LONG_BATCH, "--apply"]
+    result = cli("--root", str(root), *argv)
+    assert result.code == 1
+    assert "File name too long" in result.err
+    assert "1 link(s) were created before it" in result.err
+    assert result.err.count("\n") == 1
+    batch = root / LONG_BATCH
+    assert snapshot(batch) == {
+        "Copa": "/",
+        "Copa/temp07_topp10_gpt4o": "-> ../../_shared/Copa/temp07_topp10_gpt4o/",
+    }
+    assert (batch / "Copa/temp07_topp10_gpt4o/experiment_metadata.json").is_file()

@@ -1,0 +1,455 @@
+"""``batchcheck report``: the pages parsed back (Markdown tables, HTML via html.parser)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLE_ROOT, TEMP, TOPP, Result, experiment, link, make_tree
+
+from batchcheck import report
+from batchcheck.report import GRID_CELL_MAX, LARGE_BATCHES, md, slug, tree_size, varying_parameters
+
+Cli = Callable[..., Result]
+
+# -- parsing the pages back ---------------------------------------------------------------------
+
+
+class Page(HTMLParser):
+    """Tables (rows of cell texts), ids, hrefs, script elements and the visible text of a page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+        self.srcs: list[str] = []
+        self.scripts = 0
+        self.text: list[str] = []
+        self._cell: list[str] | None = None
+        self._stack: list[list[list[str]]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.add(str(found["id"]))
+        if tag == "a" and found.get("href"):
+            self.hrefs.append(str(found["href"]))
+        if found.get("src"):
+            self.srcs.append(str(found["src"]))
+        if tag == "link":
+            self.srcs.append(str(found.get("href")))
+        if tag == "script":
+            self.scripts += 1
+        if tag == "table":
+            self._stack.append([])
+        elif tag == "tr" and self._stack:
+            self._stack[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._stack:
+            self._stack[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table" and self._stack:
+            self.tables.append(self._stack.pop())
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def table_with(self, header: str) -> list[list[str]]:
+        """The first table whose header row holds ``header``."""
+        return next(t for t in self.tables if t and header in t[0])
+
+
+_PIPE = re.compile(r"(?<!\\)\|")
+_UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: ASCII punctuation only
+
+
+def md_tables(text: str) -> list[list[list[str]]]:
+    """GitHub pipe tables of a Markdown text, cells unescaped; the delimiter row dropped."""
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] | None = None
+    for line in text.splitlines():
+        if line.startswith("|") and line.rstrip().endswith("|"):
+            cells = [_UNESCAPE.sub(r"\1", c.strip()) for c in _PIPE.split(line.strip())[1:-1]]
+            if current is None:
+                current = []
+                tables.append(current)
+            if not all(set(c) <= set("-: ") and c for c in cells):
+                current.append(cells)
+        else:
+            current = None
+    return tables
+
+
+def md_table_with(text: str, header: str) -> list[list[str]]:
+    return next(t for t in md_tables(text) if header in t[0])
+
+
+def plain(cell: str) -> str:
+    """A Markdown cell without its links and inline anchors: what a reader sees."""
+    cell = re.sub(r"<a id=\"[^\"]*\"></a>", "", cell)
+    cell = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", cell)
+    return cell.replace("**", "").replace("`", "")
+
+
+def run_report(cli: Cli, root: Path, out: Path, *args: str) -> Result:
+    result = cli("--root", str(root), "report", "--output", str(out), *args)
+    assert result.code == 0, result.err
+    return result
+
+
+def check_json(cli: Cli, root: Path) -> Any:
+    return cli("--root", str(root), "check", "--format", "json").json()
+
+
+def assert_links_resolve(out: Path, ext: str) -> None:
+    """Every internal link of every page reaches a page that exists and an id on it."""
+    pages = {p: Page(p.read_text("utf-8")) for p in out.rglob(f"*{ext}")} if ext == ".html" else {}
+    for path, page in pages.items():
+        for href in page.hrefs:
+            file, _, anchor = href.partition("#")
+            target = (path.parent / file).resolve() if file else path
+            assert target in pages, f"{path.name}: {href}"
+            if anchor:
+                assert anchor in pages[target].ids, f"{path.name}: {href}"
+
+
+# -- the example store ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def example(cli: Cli, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    result = run_report(cli, EXAMPLE_ROOT, out)
+    assert result.out.splitlines() == ["out/index.md", "out/index.html"]
+    assert result.err == ""
+    return out
+
+
+def test_example_markdown(example: Path) -> None:
+    text = (example / "index.md").read_text("utf-8")
+    summary = {plain(row[0]): row[1] for row in md_tables(text)[0]}
+    assert summary["📦 Batches"] == "3"
+    assert summary["🔧 Physical experiments (_shared)"] == "6"
+    assert summary["⚡ Reuse ratio (links per physical experiment)"] == "1.17"
+    assert summary["❌ Check errors"] == "0"
+    varying = [t for t in md_tables(text) if t[0] == ["parameter", "values"]]
+    temperature = {row[0].strip("`"): row[1] for row in varying[0][1:]}
+    assert temperature["generation.temperature"] == "0.5 · 0.7 · 0.9"
+    topp = {row[0].strip("`"): row[1] for row in varying[1][1:]}
+    assert topp == {"generation.top_p": "0.8 · 0.9"}
+    rows = [t for t in md_tables(text) if t[0][:2] == ["experiment", "reuse"]]
+    reused = [r for t in rows for r in t[1:] if "reused" in r[1]]
+    assert [(plain(r[0]), plain(r[1])) for r in reused] == [
+        ("temp07_topp09_gpt4o", "⚡ reused from batch_20241228_pilot")
+    ]
+    assert "](#exp-Copa-temp07_topp09_gpt4o)" in reused[0][0]
+    grid = md_table_with(text, "temperature \\ top_p")  # CB's grid comes first
+    assert grid[0][1:] == ["1.0"]
+    copa = [t for t in md_tables(text) if t[0][0] == "temperature \\ top_p"][1]
+    assert copa[0][1:] == ["0.8", "0.9", "1.0"]
+    cells = {row[0].strip("*"): [plain(c) for c in row[1:]] for row in copa[1:]}
+    assert cells["0.7"][1] == ("temp07_topp09_gpt4o (batch_20241228_pilot, batch_20241230_topp)")
+    assert cells["0.5"][:2] == ["", ""]
+    reuse = md_table_with(text, "physical experiment")
+    assert [plain(c) for c in reuse[1]] == [
+        "Copa/temp07_topp09_gpt4o",
+        "batch_20241228_pilot",
+        "batch_20241228_pilot, batch_20241230_topp",
+        "2",
+    ]
+    assert "```mermaid\nflowchart LR" in text
+    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+        assert f'<a id="{anchor}"></a>' in text, anchor
+
+
+def test_example_html(example: Path) -> None:
+    page = Page((example / "index.html").read_text("utf-8"))
+    assert page.scripts == 0
+    assert page.srcs == []  # self-contained: no external stylesheet, script or image
+    links = [t for t in page.tables if t[0][:2] == ["experiment", "reuse"]]
+    assert len(links) == 4  # pilot/Copa, temperature/CB, temperature/Copa, topp/Copa
+    topp = links[3]
+    assert topp[2][:3] == [
+        "temp07_topp09_gpt4o",
+        "reused from batch_20241228_pilot",
+        "880bf81bfb56",
+    ]
+    varying = [t for t in page.tables if t[0][0] == "parameter that varies"]
+    assert ["generation.temperature", "0.50.70.9"] in [
+        [r[0], r[1].replace(" ", "")] for r in varying[0]
+    ]
+    grid = [t for t in page.tables if t[0][0] == "temperature \\ top_p"][1]
+    assert grid[2][2].startswith("✓ temp07_topp09_gpt4o")
+    assert grid[1][1] == "–"
+    experiments = page.table_with("fingerprint")
+    assert experiments
+    assert "exp-Copa-temp07_topp09_gpt4o" in page.ids
+    assert "#exp-Copa-temp07_topp09_gpt4o" in page.hrefs
+    assert "link-batch_20241230_topp-Copa-temp07_topp09_gpt4o" in page.ids
+    assert_links_resolve(example, ".html")
+
+
+# -- the seed store: dangling links and findings --------------------------------------------------
+
+
+def test_seed_store_findings_grouped_by_rule(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_report(cli, seed_store, out)
+    found = check_json(cli, seed_store)
+    codes = sorted({f["code"] for f in found["findings"]})
+    assert "BC101" in codes  # the seed's two dangling links
+    text = (out / "index.md").read_text("utf-8")
+    page = Page((out / "index.html").read_text("utf-8"))
+    headings = re.findall(r"^### (BC\d+)", text, flags=re.M)
+    assert headings == codes
+    assert {i for i in page.ids if i.startswith("rule-")} == {f"rule-{c}" for c in codes}
+    dangling = [
+        r
+        for t in md_tables(text)
+        if t[0][:2] == ["experiment", "reuse"]
+        for r in t[1:]
+        if "dangling" in r[1]
+    ]
+    assert sorted(plain(r[0]) for r in dangling) == ["temp07_topp08_gpt4o", "temp07_topp10_gpt4o"]
+    assert all("BC101" in r[-1] for r in dangling)
+    summary = {plain(row[0]): row[1] for row in md_tables(text)[0]}
+    assert summary["❌ Check errors"] == str(found["summary"]["errors"])
+    # Each BC101 finding links to its batch row, which exists on the page.
+    bc101 = md_tables(text.split("### BC101", 1)[1])[0]
+    targets = re.findall(r"\]\(#([^)]+)\)", " ".join(r[1] for r in bc101[1:]))
+    assert sorted(targets) == [
+        f"link-{TEMP}-Copa-temp07_topp10_gpt4o",
+        f"link-{TOPP}-Copa-temp07_topp08_gpt4o",
+    ]
+    assert all(f'<a id="{t}"></a>' in text for t in targets)
+    assert_links_resolve(out, ".html")
+
+
+# -- escaping ------------------------------------------------------------------------------------
+
+HOSTILE = "<script>document.title='pwned'</script> a | b\nsecond line & more"
+
+
+@pytest.fixture
+def hostile_store(tmp_path: Path) -> Path:
+    root = tmp_path / "store"
+    spec: dict[str, Any] = {}
+    spec.update(experiment("Copa", "odd|name", TEMP, 0.7, 1.0, experiment_description=HOSTILE))
+    spec.update(link(TEMP, "Copa", "odd|name"))
+    return make_tree(root, spec)
+
+
+def test_html_escapes_metadata_text(cli: Cli, hostile_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_report(cli, hostile_store, out, "--format", "html")
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    raw = (out / "index.html").read_text("utf-8")
+    assert "<script>" not in raw
+    page = Page(raw)
+    assert page.scripts == 0
+    row = next(r for r in page.table_with("linked by")[1:] if r[0].startswith("odd|name"))
+    assert " ".join(HOSTILE.split()) in row[0]
+
+
+def test_markdown_escapes_pipes_and_flattens_newlines(
+    cli: Cli, hostile_store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run_report(cli, hostile_store, out, "--format", "md")
+    text = (out / "index.md").read_text("utf-8")
+    assert "<script>" not in text
+    experiments = md_table_with(text, "description")
+    assert all(len(row) == len(experiments[0]) for row in experiments)
+    assert plain(experiments[1][0]) == "odd|name"
+    assert experiments[1][-1] == " ".join(HOSTILE.split())
+
+
+def test_md_filter() -> None:
+    assert md("a|b\n c") == "a\\|b c"
+    assert md("<b>*x*</b>") == "\\<b\\>\\*x\\*\\</b\\>"
+    assert md("temp07_topp09 _x_") == "temp07_topp09 \\_x\\_"
+    assert md("&amp; & T") == "\\&amp; & T"
+
+
+# -- large stores: one page per batch and dataset --------------------------------------------------
+
+
+def test_large_store_gets_one_page_per_batch(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    spec: dict[str, Any] = {}
+    count = LARGE_BATCHES + 11  # 61: temperature 0.0 in b00, b10 ... b60, one over the cap
+    for i in range(count):
+        batch = f"batch_20250101_b{i:02d}"
+        name = f"temp{i % 10:02d}_topp10_gpt4o_{i:02d}"
+        spec.update(experiment("Copa", name, batch, (i % 10) / 10, 1.0))
+        spec.update(link(batch, "Copa", name))
+    spec.update(link("batch_20250101_b01", "Copa", "temp00_topp10_gpt4o_00"))
+    make_tree(root, spec)
+    out = tmp_path / "out"
+    result = run_report(cli, root, out)
+    written = result.out.splitlines()
+    assert len(written) == 2 * (1 + count + 1)
+    assert "out/batches/batch_20250101_b07.md" in written
+    assert "out/datasets/Copa.html" in written
+    text = (out / "index.md").read_text("utf-8")
+    batches = md_table_with(text, "batch")
+    assert len(batches) == count + 1
+    assert (
+        batches[1][0]
+        == "[batch_20250101_b00](batches/batch_20250101_b00.md#batch-batch_20250101_b00)"
+    )
+    assert "### 📦" not in text  # the index holds no batch sections
+    assert "```mermaid" not in text  # 62 batch -> experiment edges: too many to draw
+    page = (out / "batches" / "batch_20250101_b01.md").read_text("utf-8")
+    rows = md_table_with(page, "reuse")
+    # The reused experiment is described on the page of the batch that generated it.
+    assert "(batch_20250101_b00.md#exp-Copa-temp00_topp10_gpt4o_00)" in rows[1][0]
+    assert plain(rows[1][1]) == "⚡ reused from batch_20250101_b00"
+    assert [plain(r[0]) for r in md_table_with(page, "linked by")[1:]] == ["temp01_topp10_gpt4o_01"]
+    dataset = Page((out / "datasets" / "Copa.html").read_text("utf-8"))
+    grid = dataset.table_with("temperature \\ top_p")
+    assert len(grid) == 1 + 10  # temperatures 0.0 ... 0.9
+    assert grid[1][1].startswith("✓ temp00_topp10_gpt4o_00")
+    assert grid[1][1].count("✓") == GRID_CELL_MAX
+    assert grid[1][1].endswith("and 1 more")
+    assert_links_resolve(out, ".html")
+
+
+# -- where it writes ------------------------------------------------------------------------------
+
+
+def snapshot(folder: Path, skip: Path) -> dict[str, tuple[int, bytes]]:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if Path(dirpath, d) != skip]
+        for name in [*filenames, *dirnames]:
+            path = Path(dirpath, name)
+            st = path.lstat()
+            data = os.readlink(path).encode() if path.is_symlink() else b""
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+            out[str(path.relative_to(folder))] = (st.st_mtime_ns, data)
+    return out
+
+
+def test_writes_only_inside_output_atomically(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "outside.html"
+    outside.write_text("keep me", "utf-8")
+    (out / "index.html").symlink_to(outside)  # replaced, never written through
+    (out / "notes.txt").write_text("mine", "utf-8")
+    before = snapshot(tmp_path, out)
+    run_report(cli, seed_store, out)
+    run_report(cli, seed_store, out)  # overwriting is fine too
+    assert snapshot(tmp_path, out) == before
+    assert outside.read_text("utf-8") == "keep me"
+    assert not (out / "index.html").is_symlink()
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "index.md", "notes.txt"]
+
+
+def test_symlinked_page_folder_is_refused(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "batches").symlink_to(elsewhere)
+    files = {"index.md": "x", "batches/b.md": "y"}
+    with pytest.raises(report.UsageError, match="symlink"):
+        report.write(out, files)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_default_output_is_reports_under_cwd(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
+    result = cli("report", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == ["reports/index.md", "reports/index.html"]
+
+
+# -- templates -----------------------------------------------------------------------------------
+
+
+def test_templates_override(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    make_tree(
+        mine, {"index.md.j2": "{{ r.summary.batches }} batches, {{ r.summary.links }} links\n"}
+    )
+    out = tmp_path / "out"
+    run_report(cli, seed_store, out, "--format", "md", "--templates", "mine")
+    assert (out / "index.md").read_text("utf-8") == "2 batches, 6 links\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({"index.md.j2": "x"}, ("--format", "html"), "template index.html.j2 not found"),
+        ({"index.md.j2": "{% if %}"}, ("--format", "md"), "template index.md.j2:1:"),
+        ({"index.md.j2": "{{ r.nothing }}"}, ("--format", "md"), "index.md.j2"),
+        ({"index.md.j2": '{% include "gone.j2" %}'}, ("--format", "md"), "gone.j2 not found"),
+    ],
+)
+def test_bad_templates_are_usage_errors(
+    cli: Cli,
+    seed_store: Path,
+    tmp_path: Path,
+    files: dict[str, str],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    make_tree(tmp_path / "mine", files)
+    result = cli("report", "--output", "out", "--templates", "mine", *args)
+    assert result.code == 2
+    assert message in result.err
+    assert len(result.err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "args", [("--templates", "missing"), ("--format", "pdf"), ("--output", "file.txt")]
+)
+def test_bad_usage(cli: Cli, seed_store: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
+    (tmp_path / "file.txt").write_text("x", "utf-8")
+    result = cli("report", *args)
+    assert result.code == 2
+    assert len(result.err.splitlines()) == 1
+
+
+# -- the context ---------------------------------------------------------------------------------
+
+
+def test_varying_parameters_uses_values_not_types() -> None:
+    a = {"generation": {"temperature": 0.5, "top_p": 1.0, "stop": ["x"]}, "dataset": "Copa"}
+    b = {"generation": {"temperature": 0.7, "top_p": 1, "stop": ["x", "y"]}, "dataset": "Copa"}
+    found = {p.path: p.values for p in varying_parameters([a, b, a])}
+    assert found == {
+        "generation.temperature": ["0.5", "0.7"],
+        "generation.stop": ['["x", "y"]', '["x"]'],
+    }
+    assert varying_parameters([a]) == []
+
+
+def test_tree_size_never_follows_links(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 5000)
+    exp = make_tree(tmp_path / "exp", {"a/b.txt": "12345", "c.txt": "123", "link": "-> ../big"})
+    (exp / "dir-link").symlink_to(tmp_path)
+    assert tree_size(exp) == (8, True)
+
+
+def test_slugs_are_safe_file_names() -> None:
+    assert slug("batch_2025/../x y") == "batch_2025-..-x-y"
+    assert slug("..") == "x"
+    assert slug("ok-name_1.2") == "ok-name_1.2"
+    assert slug("\udcff") == "xff"  # an undecodable byte, shown escaped then slugged
