@@ -1,0 +1,375 @@
+"""Training configs that name paths into the store: read them safely, judge every store path.
+
+A training config (YAML or JSON) is read with safe loaders only and every string value in it
+is taken as a possible path, relative to the config's folder, the current folder or the
+repository root (or absolute). Strings that land under the store root are judged against one
+scan of just the batches they need; everything else in the config is ignored.
+
+Codes (SPEC section 6): BC500 the config cannot be read, BC501 a path that does not resolve,
+BC502 a ``_shared`` path where a batch path exists, BC503 an experiment folder named instead of
+its training data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from batchcheck.config import Settings
+from batchcheck.findings import Finding, Severity
+from batchcheck.index import StoreIndex
+from batchcheck.store import BATCH_PREFIX, SHARED, Link, LinkState, ScanOptions, Store, scan
+
+if TYPE_CHECKING:
+    import yaml
+
+UNREADABLE = "BC500"
+UNRESOLVED = "BC501"
+SHARED_PATH = "BC502"
+EXPERIMENT_FOLDER = "BC503"
+
+SEVERITY = {
+    UNREADABLE: Severity.ERROR,
+    UNRESOLVED: Severity.ERROR,
+    SHARED_PATH: Severity.WARNING,
+    EXPERIMENT_FOLDER: Severity.WARNING,
+}
+
+_YAML_STR = "tag:yaml.org,2002:str"
+# In text that already parsed as JSON, quotes only ever delimit strings.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+@dataclass(frozen=True)
+class ConfigString:
+    """A string value of a config and the line it starts on (1-based)."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """What reading one config gave: its string values, or why it could not be read."""
+
+    path: Path
+    strings: tuple[ConfigString, ...] = ()
+    error: str | None = None
+    error_line: int | None = None
+
+
+def read_config(path: Path) -> Config:
+    """Every string value of a YAML or JSON file (by suffix); a failure is data, not a raise."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        return Config(path, error=f"cannot read: not UTF-8 ({exc.reason})", error_line=line)
+    except OSError as exc:
+        return Config(path, error=f"cannot read: {exc.strerror or type(exc).__name__}")
+    try:
+        return _read_json(path, text) if path.suffix.lower() == ".json" else _read_yaml(path, text)
+    except RecursionError:
+        return Config(path, error="cannot parse: nested too deeply")
+
+
+def _read_json(path: Path, text: str) -> Config:
+    """JSON has no positions, so the string tokens of the (valid) text are found by scanning."""
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return Config(path, error=f"not valid JSON: {msg}", error_line=line)
+    strings = []
+    line, last = 1, 0
+    for match in _JSON_STRING.finditer(text):
+        after = _JSON_SPACE.match(text, match.end())
+        if after is not None and text.startswith(":", after.end()):
+            continue  # an object key, not a value
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        strings.append(ConfigString(json.loads(match.group()), line))
+    return Config(path, tuple(strings))
+
+
+def _read_yaml(path: Path, text: str) -> Config:
+    """Compose each document (nodes keep their line), construct it safely, walk its scalars."""
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    strings: list[ConfigString] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            # Constructing is what refuses tags like !!python/object: composing alone accepts them.
+            loader.construct_document(node)
+            strings.extend(_yaml_strings(node))
+    except yaml.YAMLError as exc:
+        return Config(path, error=_yaml_error(exc), error_line=_yaml_line(exc))
+    except ValueError as exc:  # a scalar its tag cannot hold: 2024-13-45, !!int x
+        return Config(path, error=f"not valid YAML: {exc}")
+    finally:
+        loader.dispose()
+    return Config(path, tuple(strings))
+
+
+def _yaml_strings(root: yaml.Node | None) -> Iterator[ConfigString]:
+    """String scalars among the values of a node tree; an alias is walked once (no cycles)."""
+    import yaml
+
+    stack, seen = [root] if root is not None else [], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _YAML_STR:
+                yield ConfigString(node.value, node.start_mark.line + 1)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(value for _, value in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    import yaml
+
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return f"cannot be loaded safely: {exc.problem}"
+    if isinstance(exc, yaml.MarkedYAMLError):
+        what = ", ".join(part for part in (exc.context, exc.problem) if part)
+        return f"not valid YAML: {what}"
+    return f"not valid YAML: {str(exc).splitlines()[0]}"
+
+
+def _yaml_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+# -- locating store paths ------------------------------------------------------------------
+
+
+def looks_like_path(text: str) -> bool:
+    """Worth resolving: has a separator, is one line, is not a URL, can be a file name."""
+    if "/" not in text or "\n" in text or "\0" in text or "://" in text:
+        return False
+    try:
+        os.fsencode(text)  # a lone surrogate from JSON ("\ud800") names no file
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def repository_root(folder: Path) -> Path | None:
+    """The nearest folder upward holding ``.git`` (a folder, or a file in worktrees)."""
+    for candidate in (folder, *folder.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return None
+
+
+class _Locator:
+    """Turns config strings into parts under the store root, trying each base in order."""
+
+    def __init__(self, root: Path, cwd: Path) -> None:
+        roots = [str(root), os.path.realpath(root)]
+        self.prefixes = [r.rstrip(os.sep) + os.sep for r in dict.fromkeys(roots)]
+        self.cwd = cwd
+        self.repos: dict[Path, Path | None] = {}
+
+    def _parts(self, path: str) -> tuple[str, ...] | None:
+        """``path`` (normalised) relative to the root, or None when it is not below it."""
+        for prefix in self.prefixes:
+            if path.startswith(prefix):
+                return tuple(path[len(prefix) :].split(os.sep))
+        return None
+
+    def bases(self, config: Path) -> list[Path]:
+        """The config's folder, the current folder, the repository root: each once.
+
+        A folder below the root is no base: a file there (an experiment's metadata handed
+        over by a pre-commit hook) is no training config, and ``yes/no`` in it is no path.
+        """
+        folder = config.parent
+        if folder not in self.repos:
+            self.repos[folder] = repository_root(folder)
+        bases = (folder, self.cwd, self.repos[folder])
+        return list(
+            dict.fromkeys(b for b in bases if b is not None and self._parts(str(b)) is None)
+        )
+
+    def locate(self, text: str, bases: Sequence[Path]) -> tuple[str, ...] | None:
+        """The parts of the first reading of ``text`` that lands in ``_shared`` or a batch.
+
+        Bases lie outside the store (or are its root), so in practice at most one of them
+        lands inside it; should two, the first base wins.
+        """
+        joined = [text] if os.path.isabs(text) else [os.path.join(b, text) for b in bases]
+        for path in joined:
+            parts = self._parts(os.path.normpath(path))
+            if parts and (parts[0] == SHARED or parts[0].startswith(BATCH_PREFIX)):
+                return parts
+        return None
+
+
+# -- judging them ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Named:
+    """One config string that names a store path, and that path's parts under the root."""
+
+    config: Path
+    string: ConfigString
+    parts: tuple[str, ...]
+
+
+def _walk(start: Path, parts: Sequence[str]) -> tuple[str, int]:
+    """Look ``parts`` up below ``start`` with lstat only, following no link.
+
+    Returns ("folder" | "file", len(parts)) when all exist, ("missing", i) when part i does not,
+    ("unknown", i) when part i is a symlink or cannot be read (not judged: ``check`` reports
+    symlinks that are out of place, and nothing behind one is read here).
+    """
+    path, mode = start, stat.S_IFDIR
+    for i, part in enumerate(parts):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return "missing", i
+        except OSError:
+            return "unknown", i
+        if stat.S_ISLNK(mode):
+            return "unknown", i
+        if not stat.S_ISDIR(mode) and i < len(parts) - 1:
+            return "missing", i + 1
+    return ("folder" if stat.S_ISDIR(mode) else "file"), len(parts)
+
+
+class _Judge:
+    """Judges store paths against one scan; each verdict is (code, message) pairs."""
+
+    def __init__(self, store: Store, index: StoreIndex) -> None:
+        self.store = store
+        self.index = index
+
+    def verdicts(self, text: str, parts: tuple[str, ...]) -> list[tuple[str, str]]:
+        """What is wrong with ``text``, read as ``parts`` under the root (empty: nothing)."""
+        if len(parts) >= 3 and parts[0].startswith(BATCH_PREFIX):
+            link = self._link(parts)
+            if link is not None:
+                return self._through_link(text, parts, link)
+        state, at = _walk(self.store.root, parts)
+        if state == "missing":
+            return [(UNRESOLVED, _missing(text, parts[: at + 1]))]
+        if parts[0] == SHARED and at >= 3:
+            return self._shared(text, parts, state)
+        return []
+
+    def _link(self, parts: tuple[str, ...]) -> Link | None:
+        batch = self.store.batches.get(parts[0])
+        links = batch.datasets.get(parts[1], ()) if batch is not None else ()
+        return next((link for link in links if link.name == parts[2]), None)
+
+    def _through_link(self, text: str, parts: tuple[str, ...], link: Link) -> list[tuple[str, str]]:
+        shown = "/".join(parts[:3])
+        if link.state is LinkState.DANGLING:
+            return [
+                (UNRESOLVED, f"{text!r} goes through a dangling link: {shown} -> {link.target}")
+            ]
+        if link.state is LinkState.LOOP:
+            return [(UNRESOLVED, f"{text!r} goes through a link that loops: {shown}")]
+        if link.state is not LinkState.OK or link.key is None:
+            return []  # leaves the store or lands elsewhere: `check` reports the link itself
+        state, at = _walk(self.store.root.joinpath(SHARED, *link.key), parts[3:])
+        if state == "missing":
+            return [(UNRESOLVED, _missing(text, parts[: 3 + at + 1]))]
+        if len(parts) == 3:
+            return [(EXPERIMENT_FOLDER, _not_data(text, link.key[0]))]
+        return []
+
+    def _shared(self, text: str, parts: tuple[str, ...], state: str) -> list[tuple[str, str]]:
+        dataset, name = parts[1], parts[2]
+        out = []
+        batch_paths = sorted(
+            _batch_form(text, parts, link)
+            for link in self.index.links_to.get((dataset, name), [])
+            if link.state is LinkState.OK
+        )
+        if batch_paths:
+            use = " or ".join(repr(p) for p in batch_paths)
+            out.append((SHARED_PATH, f"{text!r} names physical storage; use the batch path {use}"))
+        if len(parts) == 3 and state == "folder":
+            out.append((EXPERIMENT_FOLDER, _not_data(text, dataset)))
+        return out
+
+
+def _missing(text: str, prefix: Sequence[str]) -> str:
+    return f"{text!r} does not resolve: {'/'.join(prefix)} does not exist in the store"
+
+
+def _not_data(text: str, dataset: str) -> str:
+    better = f"{text.rstrip('/')}/{dataset}"
+    return f"{text!r} names an experiment folder, not its training data folder {better!r}"
+
+
+def _batch_form(text: str, parts: tuple[str, ...], link: Link) -> str:
+    """``text`` with its ``_shared/<D>/<E>`` replaced by the link's batch path, as written."""
+    shared = "/".join(parts[:3])
+    batch = f"{link.batch}/{link.dataset}/{link.name}"
+    at = text.rfind(shared)
+    if at >= 0 and (at == 0 or text[at - 1] == "/"):
+        return text[:at] + batch + text[at + len(shared) :]
+    return "/".join((batch, *parts[3:]))
+
+
+def _scan_for(root: Path, named: Sequence[_Named]) -> Store:
+    """Only the batches the paths go through; every batch when a ``_shared`` path needs its
+    links (BC502). Links are judged by lstat alone: no experiment folder is listed."""
+    deep = [item.parts for item in named if len(item.parts) >= 3]
+    batches: tuple[str, ...] | None = tuple(
+        sorted({p[0] for p in deep if p[0].startswith(BATCH_PREFIX)})
+    )
+    if any(p[0] == SHARED for p in deep):
+        batches = None
+    options = ScanOptions(batches=batches, shared="none", metadata=False, data=False)
+    return scan(root, options)
+
+
+def check_configs(
+    paths: Sequence[Path], settings: Settings, cwd: Path
+) -> tuple[list[Finding], dict[str, int]]:
+    """Findings for every config (at its default severity) and the counts for the summary."""
+    locator = _Locator(settings.root, cwd)
+    findings: list[Finding] = []
+    named: list[_Named] = []
+    for path in paths:
+        config = read_config(path)
+        if config.error is not None:
+            findings.append(Finding(path, UNREADABLE, config.error, line=config.error_line))
+            continue
+        bases = locator.bases(path)
+        for string in config.strings:
+            parts = locator.locate(string.text, bases) if looks_like_path(string.text) else None
+            if parts is not None:
+                named.append(_Named(path, string, parts))
+    if named:
+        store = _scan_for(settings.root, named)
+        judge = _Judge(store, StoreIndex(store, settings))
+        for item in named:
+            for code, message in judge.verdicts(item.string.text, item.parts):
+                findings.append(
+                    Finding(item.config, code, message, SEVERITY[code], line=item.string.line)
+                )
+    return findings, {"configs": len(paths), "paths": len(named)}
