@@ -10,10 +10,11 @@ BC      = $(BIN)/batchcheck $(if $(ROOT),--root "$(ROOT)")
 FMT     = $(if $(FORMAT),--format "$(FORMAT)")
 DS      = $(if $(DATASET),--dataset "$(DATASET)")
 VERB    = $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
+DRY     = $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 .PHONY: help install test lint format report check list-batches list-batch-experiments \
         list-shared-experiments list-data-paths resolve-data-path compare-experiments \
-        fingerprint clean
+        fingerprint check-configs bench plan link clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 26
@@ -65,6 +66,24 @@ compare-experiments: $(STAMP) ## compare A=Dataset/exp with B=Dataset/exp
 fingerprint: $(STAMP) ## fingerprint of FILE=metadata.json or params.yaml
 	@test -n "$(FILE)" || { echo "make fingerprint FILE=..." >&2; exit 2; }
 	$(BC) fingerprint "$(FILE)" $(FMT)
+
+plan: $(STAMP) ## reuse vs generate for SWEEP=... BATCH=... (APPLY=1 links, DRY_RUN=1)
+	@test -n "$(SWEEP)" -a -n "$(BATCH)" || { echo "make plan SWEEP=sweep.yaml BATCH=batch_YYYYMMDD_purpose [APPLY=1]" >&2; exit 2; }
+	$(BC) plan "$(SWEEP)" --batch "$(BATCH)" $(if $(filter 1 yes true,$(APPLY)),--apply) $(DRY) $(FMT)
+
+link: $(STAMP) ## link EXPS="Copa/x Copa/y" into BATCH=... (DRY_RUN=1)
+	@test -n "$(BATCH)" -a -n "$(EXPS)" || { echo 'make link BATCH=batch_YYYYMMDD_purpose EXPS="Copa/x Copa/y"' >&2; exit 2; }
+	$(BC) link "$(BATCH)" $(EXPS) $(DRY) $(FMT)
+
+check: $(STAMP) ## check the store: every BC rule (ROOT=, FORMAT=text|json|github, STRICT=1, NO_DATA=1)
+	$(BC) check $(FMT) $(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(filter 1 yes true,$(NO_DATA)),--no-data)
+
+check-configs: $(STAMP) ## store paths named in training configs FILES="a.yaml b.json"
+	@test -n "$(FILES)" || { echo 'make check-configs FILES="configs/train.yaml ..."' >&2; exit 2; }
+	$(BC) check-configs $(FILES) $(FMT)
+
+bench: $(STAMP) ## time every command against the bare I/O baseline (SIZE=100000, SIZES=1000,10000,100000)
+	$(BIN)/python benchmarks/run.py --sizes $(or $(SIZES),$(SIZE),100000) --repeat $(or $(REPEAT),3)
 
 clean: ## remove the venv, caches and generated reports
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

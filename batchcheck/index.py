@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
 
 from batchcheck.config import Settings
-from batchcheck.fingerprint import FingerprintError, fingerprint
+from batchcheck.fingerprint import (
+    FINGERPRINT_VERSION,
+    SUPPORTED_VERSIONS,
+    FingerprintError,
+    fingerprint,
+)
 from batchcheck.metadata import schema_violations
 from batchcheck.store import Experiment, Link, Store
+
+
+def _unsupported(version: object) -> bool:
+    """A ``fingerprint_version`` this package cannot recompute (any type, never raises)."""
+    if isinstance(version, bool) or not isinstance(version, (int, float)):
+        return True
+    return version not in SUPPORTED_VERSIONS
 
 
 class StoreIndex:
@@ -21,13 +34,25 @@ class StoreIndex:
 
     @cached_property
     def schema_problems(self) -> dict[tuple[str, str], list[str]]:
-        """Schema violations of every experiment whose metadata parsed as JSON."""
+        """Schema violations of every experiment whose metadata parsed as JSON.
+
+        An unknown ``fingerprint_version`` is one too, even when a project's own schema does
+        not say so: its fingerprint cannot be recomputed.
+        """
         schema = self.settings.metadata_schema
-        return {
-            key: schema_violations(exp.metadata.data, schema)
-            for key, exp in self.store.experiments.items()
-            if exp.metadata.ok
-        }
+        out = {}
+        for key, exp in self.store.experiments.items():
+            if not exp.metadata.ok:
+                continue
+            problems = schema_violations(exp.metadata.data, schema)
+            version = exp.metadata.fields.get("fingerprint_version", FINGERPRINT_VERSION)
+            if _unsupported(version) and not any(
+                p.startswith("fingerprint_version:") for p in problems
+            ):
+                known = ", ".join(map(str, sorted(SUPPORTED_VERSIONS)))
+                problems.append(f"fingerprint_version: {version!r} is unknown (known: {known})")
+            out[key] = problems
+        return out
 
     def recomputed(self, exp: Experiment) -> str | None:
         """The fingerprint recomputed from the parameters; None when they cannot be hashed."""
@@ -42,12 +67,22 @@ class StoreIndex:
             data = exp.metadata.fields
             if not data:
                 continue
-            version = data.get("fingerprint_version", 1)
+            version = data.get("fingerprint_version", FINGERPRINT_VERSION)
+            if _unsupported(version):
+                continue  # BC302 reports it; there is nothing to recompute with
             try:
                 out[key] = fingerprint(data, fields, version)
             except (FingerprintError, TypeError):
                 continue
         return out
+
+    @cached_property
+    def duplicates(self) -> dict[str, list[tuple[str, str]]]:
+        """Recomputed fingerprints shared by two or more experiments, with those experiments."""
+        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for key, value in self.fingerprints.items():
+            groups[value].append(key)
+        return {value: keys for value, keys in groups.items() if len(keys) > 1}
 
     @cached_property
     def links_to(self) -> dict[tuple[str, str], list[Link]]:
@@ -62,6 +97,17 @@ class StoreIndex:
     def link_count(self) -> int:
         """How many batch links the scan saw."""
         return sum(1 for _ in self.store.links())
+
+    def target_path(self, link: Link) -> Path | None:
+        """Where the link's target text points, read lexically (never followed); None when
+        that is outside the store or the link itself.
+
+        Through other links the target may really lead elsewhere: this is what the text says.
+        """
+        joined = Path(os.path.normpath(link.path.parent / link.target))
+        root = self.store.root
+        inside = joined == root or root in joined.parents
+        return joined if inside and joined != link.path else None
 
     def rel(self, path: Path) -> str:
         """A path relative to the root, for messages."""

@@ -11,8 +11,23 @@ def display(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate from JSON ("\\ud800"), not from a file name
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return raw.decode("utf-8", "backslashreplace")
     return text
+
+
+def printable(text: str) -> str:
+    """Text from the disk or a JSON file for a one-line message: undecodable bytes and
+    control characters (a newline in a link target) come out backslash-escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in display(text))
+
+
+def quoted(text: str) -> str:
+    """:func:`printable`, in single quotes."""
+    return f"'{printable(text)}'"
 
 
 def shown_path(path: Path | str, cwd: Path | None = None) -> str:

@@ -161,7 +161,10 @@ class Store:
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """What to read. ``batches=None`` reads every batch; ``shared`` is all, linked or none."""
+    """What to read. ``batches=None`` reads every batch; ``shared`` is all, linked or none.
+
+    ``none`` reads no experiment: a link is judged only by whether its target folder exists.
+    """
 
     batches: tuple[str, ...] | None = None
     shared: str = "all"
@@ -211,6 +214,7 @@ class _Scanner:
         self.options = options
         self.experiments: dict[tuple[str, str], Experiment] = {}
         self.absent: set[tuple[str, str]] = set()  # looked up and not a real folder
+        self.present: set[tuple[str, str]] = set()  # looked up and a real folder
         self.shared_symlinks: list[SharedSymlink] = []
         self.problems: list[Problem] = []
         self.shared_dirs: dict[str, bool] = {}  # dataset -> is a real, readable folder
@@ -278,16 +282,24 @@ class _Scanner:
         key = (dataset, name)
         if key in self.experiments:
             return self.experiments[key]
-        if key in self.absent or self.options.shared == "all":
+        if self.options.shared == "all" or not self._is_folder(dataset, name):
             return None
-        if not self._shared_root_ok():
-            return None
+        return self._scan_experiment(dataset, name)
+
+    def _is_folder(self, dataset: str, name: str) -> bool:
+        """Whether ``_shared/dataset/name`` is a real folder, by lstat alone (remembered)."""
+        key = (dataset, name)
+        if key in self.present:
+            return True
+        if key in self.absent or not self._shared_root_ok():
+            return False
         if dataset not in self.shared_dirs:
             self.shared_dirs[dataset] = _real_dir(self.root / SHARED / dataset)
         if not (self.shared_dirs[dataset] and _real_dir(self.root / SHARED / dataset / name)):
             self.absent.add(key)
-            return None
-        return self._scan_experiment(dataset, name)
+            return False
+        self.present.add(key)
+        return True
 
     def _scan_experiment(self, dataset: str, name: str) -> Experiment:
         path = self.root / SHARED / dataset / name
@@ -446,8 +458,11 @@ class _Scanner:
             (rel_parts[1], rel_parts[2]) if len(rel_parts) >= 3 and rel_parts[0] == SHARED else None
         )
         if len(rel_parts) == 3 and key and self._plain(target, path):
-            exp = self.experiment(*key)
-            if exp is not None:
+            if self.options.shared == "none":
+                exists = self._is_folder(*key)
+            else:
+                exists = self.experiment(*key) is not None
+            if exists:
                 if key[0] != dataset:
                     return Link(
                         batch,

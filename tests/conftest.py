@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -114,6 +115,22 @@ def seed_store(tmp_path: Path) -> Path:
 EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "examples" / "Data_v2" / "synthetic"
 
 
+def snapshot(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` (symlinks not followed): a link's target, a file's bytes."""
+    out: dict[str, str] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder, name)
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                out[rel] = "-> " + os.readlink(path)
+            elif path.is_dir():
+                out[rel] = "/"
+            else:
+                out[rel] = path.read_bytes().hex()
+    return out
+
+
 @dataclass
 class Result:
     """What a CLI run printed and returned."""
@@ -157,3 +174,43 @@ def run_script(*argv: str, cwd: Path, env: Mapping[str, str] | None = None) -> R
         timeout=120,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "batchcheck tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "batchcheck tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git with a test identity (no signing); return its stdout."""
+    proc = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This project as a hook repository for ``pre-commit try-repo``: one commit of its files
+    as they are now (tracked and untracked, not ignored), so uncommitted work is what runs."""
+    if not (PROJECT / ".git").exists():
+        pytest.skip("the project is not a git checkout")
+    dest = tmp_path_factory.mktemp("hook-repo")
+    listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=PROJECT)
+    for rel in filter(None, listed.split("\0")):
+        if os.path.lexists(PROJECT / rel):  # a tracked file deleted in the work tree is skipped
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT / rel, dest / rel, follow_symlinks=False)
+    git("init", "-q", cwd=dest)
+    git("add", "-A", cwd=dest)
+    git("commit", "-q", "-m", "snapshot", cwd=dest)
+    return dest

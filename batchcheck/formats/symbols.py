@@ -20,6 +20,7 @@ class Symbols:
     warn: str
     info: str
     error: str
+    new: str  # a configuration still to generate (plan); not in the seed's legend
 
 
 EMOJI = Symbols(
@@ -33,6 +34,7 @@ EMOJI = Symbols(
     warn="⚠️ ",
     info="💾",
     error="❌",
+    new="🆕",
 )
 ASCII = Symbols(
     batch="[B]",
@@ -45,6 +47,7 @@ ASCII = Symbols(
     warn="[!]",
     info="[i]",
     error="[X]",
+    new="[N]",
 )
 
 

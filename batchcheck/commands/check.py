@@ -1,0 +1,70 @@
+"""``batchcheck check``: every rule of SPEC section 6 over one scan of the store.
+
+The exit status comes from the result: 1 when an error was found (or a warning with
+``--strict``), else 0. Settings from ``[tool.batchcheck]`` apply first; ``--select`` replaces
+the configured select list and ``--ignore`` adds to the configured ignore list (``gate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from batchcheck.commands.gate import add_gate_arguments, selection, write_result
+from batchcheck.context import Context
+from batchcheck.engine import run_check
+from batchcheck.rules import RULES
+from batchcheck.store import ScanOptions, scan
+
+NAME = "check"
+HELP = "check the store: symlinks, fingerprints, metadata, data (exit 1 on an error)"
+NEEDS_ROOT = True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The gate options, ``--no-data`` and ``--list-rules``."""
+    add_gate_arguments(parser)
+    parser.add_argument(
+        "--no-data",
+        action="store_true",
+        help="do not look into training data folders (skips BC304; for CI clones without data)",
+    )
+    parser.add_argument(
+        "--list-rules",
+        action="store_true",
+        help="print every rule (code, severity, summary) and exit; with --format json a list",
+    )
+
+
+def _list_rules(ctx: Context, fmt: str) -> None:
+    """The registry as a table, with the project's severities (json: full descriptions too)."""
+    severities = ctx.settings.severity
+    rows = [
+        {
+            "code": rule.CODE,
+            "severity": severities.get(rule.CODE, rule.SEVERITY.value),
+            "summary": rule.SUMMARY,
+            "description": (rule.__doc__ or "").strip(),
+        }
+        for rule in RULES
+    ]
+    if fmt == "json":
+        json.dump(rows, ctx.out, indent=2, ensure_ascii=False)
+        ctx.out.write("\n")
+        return
+    ctx.out.write(f"{'code':<7} {'severity':<9} summary\n")
+    for row in rows:
+        ctx.out.write(f"{row['code']:<7} {row['severity']:<9} {row['summary']}\n")
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    """Validate the codes, scan once, run the rules, write the result."""
+    chosen = selection(ctx, args)
+    if args.list_rules:
+        _list_rules(ctx, args.format)
+        return 0
+    settings = ctx.settings
+    options = ScanOptions(data=not args.no_data, max_metadata_bytes=settings.max_metadata_bytes)
+    store = scan(settings.root, options)
+    result = run_check(store, settings, chosen, no_data=args.no_data)
+    return write_result(ctx, args, result)

@@ -1,0 +1,56 @@
+"""BC102: links that exist but lead elsewhere, loops, and symlinks inside _shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import TEMP, TOPP, make_tree
+from ruletest import found, healthy, messages
+
+BATCH = "batch_20250105_wrong"
+
+
+def test_every_kind_of_wrong_target(tmp_path: Path) -> None:
+    spec = healthy()
+    spec.update(
+        {
+            f"{BATCH}/Copa/etc": "-> /etc",
+            f"{BATCH}/Copa/up": "-> ../../../../../../../../..",
+            f"{BATCH}/Copa/temp07_topp10_gpt4o": "-> ../../_shared/CB/temp07_topp10_gpt4o/",
+            f"{BATCH}/Copa/temp05_topp10_gpt4o": "-> ../../_shared/Copa/temp05_topp10_gpt4o/Copa",
+            f"{BATCH}/Copa/shallow": "-> ../../_shared/Copa",
+            f"{BATCH}/Copa/file": "-> ../../_shared/Copa/temp05_topp10_gpt4o/"
+            "experiment_metadata.json",
+            f"{BATCH}/Copa/loop": "-> loop",
+            f"{BATCH}/Copa/via": f"-> ../../{TEMP}/Copa/temp05_topp10_gpt4o",
+            f"{BATCH}/Copa/escape": f"-> ../../{TOPP}/Copa/out",
+            f"{TOPP}/Copa/out": "-> /etc",
+            "_shared/Copa/alias": "-> temp05_topp10_gpt4o",
+        }
+    )
+    root = make_tree(tmp_path / "store", spec)
+    names = ("etc", "up", "temp07_topp10_gpt4o", "temp05_topp10_gpt4o", "shallow", "file")
+    expected = {("BC102", f"{BATCH}/Copa/{name}") for name in (*names, "loop", "via", "escape")}
+    expected |= {("BC102", f"{TOPP}/Copa/out"), ("BC102", "_shared/Copa/alias")}
+    assert found(root, "BC102") == expected
+    said = messages(root, "BC102")
+    assert said[f"{BATCH}/Copa/etc"] == "symlink -> /etc: the target leaves the store"
+    assert "dataset 'CB', not 'Copa'" in said[f"{BATCH}/Copa/temp07_topp10_gpt4o"]
+    assert "inside an experiment" in said[f"{BATCH}/Copa/temp05_topp10_gpt4o"]
+    assert "above the experiment level" in said[f"{BATCH}/Copa/shallow"]
+    assert "not a folder" in said[f"{BATCH}/Copa/file"]
+    assert "loops" in said[f"{BATCH}/Copa/loop"]
+    assert "leaves the store" in said[f"{BATCH}/Copa/escape"]
+    assert said["_shared/Copa/alias"].startswith("symlink inside _shared -> temp05_topp10_gpt4o")
+
+
+def test_shared_itself_a_symlink(tmp_path: Path) -> None:
+    real = make_tree(tmp_path / "real", healthy())
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "_shared").symlink_to(real / "_shared")
+    assert ("BC102", "_shared") in found(root, "BC102")
+
+
+def test_healthy_store_is_clean(tmp_path: Path) -> None:
+    assert found(make_tree(tmp_path / "store", healthy()), "BC102") == set()

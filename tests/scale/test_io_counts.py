@@ -1,0 +1,126 @@
+"""What each command reads on a generated store of a few thousand experiments.
+
+Commands must stay fast at 100k experiments; the way to hold them to that without timing
+anything is to count the files they open and the folders they list.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT_DIR / "benchmarks"))
+
+from generate import generate  # noqa: E402
+
+META = "experiment_metadata.json"
+EXPERIMENTS, BATCHES, LINKS = 3000, 30, 200
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A healthy generated store: 3000 experiments, 30 batches of up to 200 links."""
+    return generate(tmp_path_factory.mktemp("scale") / "store", EXPERIMENTS, BATCHES, LINKS)
+
+
+def audited(root: Path, tmp_path: Path, *argv: str) -> tuple[int, list[str]]:
+    """Run the CLI in a child process under the audit hook; return exit code and events."""
+    log = tmp_path / "events.log"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("audit_run.py")),
+            str(log),
+            "--",
+            "--root",
+            str(root),
+            "--quiet",
+            *argv,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, log.read_text(encoding="utf-8").splitlines()
+
+
+def metadata_opened(events: list[str]) -> Counter[str]:
+    """Metadata files opened, by experiment folder (dataset/name), with how often."""
+    return Counter(
+        "/".join(Path(e[5:]).parts[-3:-1])
+        for e in events
+        if e.startswith("open ") and e.endswith(META)
+    )
+
+
+def listed(events: list[str], root: Path) -> list[str]:
+    """Folders listed, relative to the root."""
+    prefix = f"scandir {root}"
+    return [e[len(prefix) :].lstrip("/") for e in events if e.startswith(prefix)]
+
+
+def linked(root: Path, batch: str) -> set[str]:
+    """dataset/name of every experiment a batch links."""
+    return {f"{p.parent.name}/{p.name}" for p in (root / batch).glob("*/*")}
+
+
+def test_list_batches_opens_no_metadata(store: Path, tmp_path: Path) -> None:
+    code, events = audited(store, tmp_path, "list-batches", "--verbose")
+    assert code == 0
+    assert not metadata_opened(events)
+    assert not [d for d in listed(events, store) if d.startswith("_shared")]
+
+
+def test_list_batch_experiments_reads_only_its_batch(store: Path, tmp_path: Path) -> None:
+    batch = sorted(p.name for p in store.glob("batch_*"))[BATCHES // 2]
+    code, events = audited(store, tmp_path, "list-batch-experiments", batch, "--verbose")
+    assert code == 0
+    opened = metadata_opened(events)
+    assert set(opened) == linked(store, batch)
+    assert max(opened.values()) == 1
+    other = [d for d in listed(events, store) if d.startswith("batch_") and not d.startswith(batch)]
+    assert other == []
+
+
+def test_resolve_batch_path_reads_one_experiment(store: Path, tmp_path: Path) -> None:
+    batch = sorted(p.name for p in store.glob("batch_*"))[3]
+    link = sorted((store / batch).glob("*/*"))[0]
+    code, events = audited(store, tmp_path, "resolve-data-path", str(link))
+    assert code == 0
+    assert sum(metadata_opened(events).values()) <= 1
+    assert all(
+        d.startswith(batch) or d.startswith("_shared") or d == "" for d in listed(events, store)
+    )
+
+
+def test_compare_shared_reads_two_experiments(store: Path, tmp_path: Path) -> None:
+    names = sorted(p.name for p in (store / "_shared" / "Copa").iterdir())[:2]
+    code, events = audited(
+        store,
+        tmp_path,
+        "compare-experiments",
+        "--shared",
+        f"Copa/{names[0]}",
+        "--shared",
+        f"Copa/{names[1]}",
+    )
+    assert code == 0
+    assert set(metadata_opened(events)) == {f"Copa/{n}" for n in names}
+    assert not [d for d in listed(events, store) if d.startswith("batch_")]
+
+
+def test_check_reads_every_metadata_once(store: Path, tmp_path: Path) -> None:
+    code, events = audited(store, tmp_path, "check", "--no-cache")
+    assert code == 0
+    opened = metadata_opened(events)
+    assert len(opened) == EXPERIMENTS
+    assert set(opened.values()) == {1}
+    folders = Counter(listed(events, store))
+    assert max(folders.values()) == 1
