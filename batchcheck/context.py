@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from batchcheck.config import Settings
 from batchcheck.formats.symbols import Symbols
+from batchcheck.progress import Progress
+from batchcheck.store import ScanOptions
 
 
 @dataclass(frozen=True)
@@ -18,4 +20,13 @@ class Context:
     out: TextIO
     symbols: Symbols
     cwd: Path
-    progress: bool = False
+    show_progress: bool = False
+    cache_dir: Path | None = None  # None: --no-cache
+
+    def scan_options(self, **kwargs: Any) -> ScanOptions:
+        """Scan options with the project's schema, fingerprint fields, size limit and cache."""
+        return ScanOptions.from_settings(self.settings, cache_dir=self.cache_dir, **kwargs)
+
+    def progress(self) -> Progress:
+        """A progress line on stderr for long scans (silent unless stderr is a terminal)."""
+        return Progress(self.show_progress)

@@ -14,6 +14,11 @@ from batchcheck.store import Store
 DATA_RULE = "BC304"
 
 
+def metadata_fields() -> frozenset[str]:
+    """The metadata fields any rule reads (``FIELDS``); a full check keeps only these."""
+    return frozenset(field for rule in RULES for field in getattr(rule, "FIELDS", ()))
+
+
 def _applicable(store: Store, scope: str) -> bool:
     if scope == "shared":
         return store.shared_complete

@@ -8,21 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from batchcheck.config import Settings
-from batchcheck.fingerprint import (
-    FINGERPRINT_VERSION,
-    SUPPORTED_VERSIONS,
-    FingerprintError,
-    fingerprint,
-)
-from batchcheck.metadata import schema_violations
 from batchcheck.store import Experiment, Link, Store
-
-
-def _unsupported(version: object) -> bool:
-    """A ``fingerprint_version`` this package cannot recompute (any type, never raises)."""
-    if isinstance(version, bool) or not isinstance(version, (int, float)):
-        return True
-    return version not in SUPPORTED_VERSIONS
 
 
 class StoreIndex:
@@ -36,45 +22,27 @@ class StoreIndex:
     def schema_problems(self) -> dict[tuple[str, str], list[str]]:
         """Schema violations of every experiment whose metadata parsed as JSON.
 
-        An unknown ``fingerprint_version`` is one too, even when a project's own schema does
-        not say so: its fingerprint cannot be recomputed.
+        Judged when the file was read (metadata.Judge): an unknown ``fingerprint_version`` is
+        one too, even when a project's own schema does not say so.
         """
-        schema = self.settings.metadata_schema
-        out = {}
-        for key, exp in self.store.experiments.items():
-            if not exp.metadata.ok:
-                continue
-            problems = schema_violations(exp.metadata.data, schema)
-            version = exp.metadata.fields.get("fingerprint_version", FINGERPRINT_VERSION)
-            if _unsupported(version) and not any(
-                p.startswith("fingerprint_version:") for p in problems
-            ):
-                known = ", ".join(map(str, sorted(SUPPORTED_VERSIONS)))
-                problems.append(f"fingerprint_version: {version!r} is unknown (known: {known})")
-            out[key] = problems
-        return out
+        return {
+            key: list(exp.metadata.violations)
+            for key, exp in self.store.experiments.items()
+            if exp.metadata.ok
+        }
 
     def recomputed(self, exp: Experiment) -> str | None:
         """The fingerprint recomputed from the parameters; None when they cannot be hashed."""
-        return self.fingerprints.get(exp.key)
+        return exp.metadata.fingerprint
 
     @cached_property
     def fingerprints(self) -> dict[tuple[str, str], str]:
         """Recomputed fingerprints of experiments whose metadata is an object that hashes."""
-        out = {}
-        fields = self.settings.fingerprint_fields
-        for key, exp in self.store.experiments.items():
-            data = exp.metadata.fields
-            if not data:
-                continue
-            version = data.get("fingerprint_version", FINGERPRINT_VERSION)
-            if _unsupported(version):
-                continue  # BC302 reports it; there is nothing to recompute with
-            try:
-                out[key] = fingerprint(data, fields, version)
-            except (FingerprintError, TypeError):
-                continue
-        return out
+        return {
+            key: exp.metadata.fingerprint
+            for key, exp in self.store.experiments.items()
+            if exp.metadata.fingerprint is not None
+        }
 
     @cached_property
     def duplicates(self) -> dict[str, list[tuple[str, str]]]:

@@ -9,15 +9,23 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from batchcheck.errors import UsageError
+from batchcheck.fingerprint import (
+    DEFAULT_FIELDS,
+    FINGERPRINT_VERSION,
+    SUPPORTED_VERSIONS,
+    FingerprintError,
+    fingerprint,
+)
 
 SCHEMA_RESOURCE = "metadata_schema.json"
 
@@ -31,6 +39,9 @@ class Metadata:
     error: str = ""
     size: int = -1
     mtime_ns: int = 0
+    # Judged where the file was parsed (see Judge), so no later step needs the whole document.
+    violations: tuple[str, ...] = ()
+    fingerprint: str | None = None
 
     @classmethod
     def failed(cls, state: str, error: str) -> Metadata:
@@ -57,7 +68,8 @@ class Metadata:
         return value
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
+    """``512 bytes``, ``7.8 KiB``, ``64.0 MiB``."""
     if size < 1024:
         return f"{size} bytes"
     scaled = float(size)
@@ -68,31 +80,94 @@ def _human(size: int) -> str:
     return f"{scaled:.1f} {unit}"
 
 
-def read_metadata(path: Path, st: os.stat_result | None, limit: int) -> Metadata:
-    """Read and parse one metadata file, reading at most ``limit`` bytes of it."""
+def unsupported_version(version: object) -> bool:
+    """A ``fingerprint_version`` this package cannot recompute (any type, never raises)."""
+    if isinstance(version, bool) or not isinstance(version, (int, float)):
+        return True
+    return version not in SUPPORTED_VERSIONS
+
+
+@dataclass(frozen=True)
+class Judge:
+    """What to conclude from a parsed document: schema violations, the recomputed fingerprint,
+    and which fields to keep (``keep``: dotted paths; None keeps the whole document).
+
+    Judging where the file is parsed lets a large scan keep only the few fields its rules read.
+    """
+
+    schema: Path | None = None
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    keep: frozenset[str] | None = None
+
+    def __call__(self, meta: Metadata, raw: bytes) -> Metadata:
+        """``meta`` with violations and fingerprint filled in and its data trimmed to ``keep``."""
+        data = meta.data
+        violations = schema_violations(data, self.schema, raw)
+        value = None
+        if isinstance(data, dict):
+            version = data.get("fingerprint_version", FINGERPRINT_VERSION)
+            if unsupported_version(version):
+                if not any(v.startswith("fingerprint_version:") for v in violations):
+                    known = ", ".join(map(str, sorted(SUPPORTED_VERSIONS)))
+                    violations.append(
+                        f"fingerprint_version: {version!r} is unknown (known: {known})"
+                    )
+            else:
+                try:
+                    value = fingerprint(data, self.fields, int(version))
+                except (FingerprintError, TypeError, RecursionError):
+                    value = None
+            if self.keep is not None:
+                data = _project(data, self.keep)
+        return replace(meta, data=data, violations=tuple(violations), fingerprint=value)
+
+
+def _project(data: dict[str, Any], keep: frozenset[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dotted in keep:
+        head, _, rest = dotted.partition(".")
+        if head not in data:
+            continue
+        if not rest:
+            out[head] = data[head]
+        elif isinstance(data[head], dict):
+            inner = _project(data[head], frozenset({rest}))
+            if inner:
+                existing = out.get(head)
+                out[head] = {**existing, **inner} if isinstance(existing, dict) else inner
+        else:
+            out.setdefault(head, data[head])
+    return out
+
+
+def read_metadata(path: str, limit: int, judge: Judge) -> Metadata:
+    """Read, parse and judge one metadata file, reading at most ``limit`` bytes of it."""
+    name = os.path.basename(path)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        return Metadata.failed("missing", f"{path.name} is missing")
+        return Metadata.failed("missing", f"{name} is missing")
     except OSError as exc:
-        return Metadata.failed("unreadable", f"cannot read {path.name}: {exc.strerror}")
+        return Metadata.failed("unreadable", f"cannot read {name}: {exc.strerror}")
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return Metadata.failed("unreadable", f"{path.name} is not a regular file")
+            return Metadata.failed("unreadable", f"{name} is not a regular file")
         if st.st_size > limit:
             return Metadata.failed(
-                "too_large", f"{path.name} is {_human(st.st_size)}, over the {_human(limit)} limit"
+                "too_large",
+                f"{name} is {human_size(st.st_size)}, over the {human_size(limit)} limit",
             )
         raw = os.read(fd, limit + 1)
     except OSError as exc:
-        return Metadata.failed("unreadable", f"cannot read {path.name}: {exc.strerror}")
+        return Metadata.failed("unreadable", f"cannot read {name}: {exc.strerror}")
     finally:
         os.close(fd)
     if len(raw) > limit:
-        return Metadata.failed("too_large", f"{path.name} is over the {_human(limit)} limit")
-    return parse_metadata(raw, st.st_size, st.st_mtime_ns)
+        return Metadata.failed("too_large", f"{name} is over the {human_size(limit)} limit")
+    meta = parse_metadata(raw, st.st_size, st.st_mtime_ns)
+    return judge(meta, raw) if meta.ok else meta
 
 
 def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
@@ -158,14 +233,45 @@ def _dotted(path: Any) -> str:
     return out
 
 
-def schema_violations(data: Any, schema_path: Path | None = None) -> list[str]:
+@lru_cache(maxsize=4)
+def _fast_validator(path: Path | None) -> Callable[[Any], Any] | None:
+    """A compiled validator that only says valid or not; None when the schema is beyond it."""
+    import fastjsonschema
+
+    try:
+        validate: Callable[[Any], Any] = fastjsonschema.compile(load_schema(path))
+        return validate
+    except Exception:  # any schema it cannot compile: jsonschema alone judges
+        return None
+
+
+# NaN, Infinity and numbers too large for a float are the only ways JSON gives a non-finite one.
+_NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE]\+?\d{3}")
+
+
+def schema_violations(
+    data: Any, schema_path: Path | None = None, raw: bytes | None = None
+) -> list[str]:
     """Every way ``data`` breaks the schema, each naming its field (``generation.top_p: missing``).
 
-    NaN and infinities are checked here too: JSON Schema treats them as numbers.
+    NaN and infinities are checked here too: JSON Schema treats them as numbers. A compiled
+    validator clears the (usual) valid document in microseconds; ``jsonschema`` then words the
+    messages for the few that fail. ``raw``, the bytes ``data`` was parsed from, lets the
+    non-finite walk be skipped when the text cannot hold one.
     """
     if not isinstance(data, dict):
         return [f"metadata is not a JSON object (it is {type(data).__name__})"]
-    problems = list(_non_finite(data, ""))
+    walk = raw is None or _NON_FINITE.search(raw) is not None
+    problems = list(_non_finite(data, "")) if walk else []
+    fast = _fast_validator(schema_path)
+    if fast is not None and not problems:
+        from fastjsonschema import JsonSchemaException
+
+        try:
+            fast(data)
+            return []
+        except JsonSchemaException:
+            pass  # jsonschema words the messages below
     for error in _validator(schema_path).iter_errors(data):
         where = _dotted(error.absolute_path)
         if error.validator == "required":
@@ -178,3 +284,6 @@ def schema_violations(data: Any, schema_path: Path | None = None) -> list[str]:
         else:
             problems.append(f"{where or 'metadata'}: {error.message}")
     return sorted(set(problems))
+
+
+DEFAULT_JUDGE = Judge()

@@ -35,6 +35,10 @@ class Progress:
             self.stream.flush()
             self.drawn = True
 
+    def add_experiments(self, count: int) -> None:
+        """Count experiments read (a callback for the readers)."""
+        self.add(experiments=count)
+
     def done(self) -> None:
         """Clear the progress line so that the command's own output starts clean."""
         if self.drawn:

@@ -30,7 +30,7 @@ from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.fingerprint import SHORT
 from batchcheck.formats.view import plural
 from batchcheck.index import StoreIndex
-from batchcheck.metadata import _human as human_size  # one way to show sizes everywhere
+from batchcheck.metadata import human_size
 from batchcheck.names import display
 from batchcheck.rules import by_code
 from batchcheck.store import SHARED, Experiment, Link, LinkState, Store

@@ -10,18 +10,34 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from batchcheck.metadata import Metadata, read_metadata
+from batchcheck.experiments import METADATA_FILE as METADATA_FILE
+from batchcheck.experiments import (
+    DataState,
+    ExperimentRead,
+    ReadOptions,
+    Reads,
+    Signature,
+    default_workers,
+    is_real_dir,
+    read_experiment,
+)
+from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata
 from batchcheck.names import is_hidden
+
+if TYPE_CHECKING:
+    from batchcheck.config import Settings
+    from batchcheck.progress import Progress
 
 SHARED = "_shared"
 BATCH_PREFIX = "batch_"
-METADATA_FILE = "experiment_metadata.json"
 MAX_HOPS = 40
 POINTER_FILE_MAX = 1024
 
@@ -37,18 +53,6 @@ class LinkState(str, Enum):
     UNREADABLE = "unreadable"  # a folder on the way cannot be read
 
 
-class DataState(str, Enum):
-    """The training data folder ``<experiment>/<Dataset>``."""
-
-    OK = "ok"
-    MISSING = "missing"
-    EMPTY = "empty"
-    NOT_DIR = "not a folder"
-    SYMLINK = "a symlink (not followed)"
-    UNREADABLE = "unreadable"
-    UNCHECKED = "unchecked"
-
-
 @dataclass(frozen=True)
 class Link:
     """A symlink in ``<batch>/<Dataset>/``, with its raw target text and where it leads."""
@@ -56,12 +60,17 @@ class Link:
     batch: str
     dataset: str
     name: str
-    path: Path
+    location: str  # the link's own path; kept as text, a Path is made only when asked for
     target: str
     state: LinkState
     # The (dataset, experiment) the target names when it lies right under _shared/.
     key: tuple[str, str] | None
     detail: str = ""
+
+    @property
+    def path(self) -> Path:
+        """The link's own path (absolute)."""
+        return Path(self.location)
 
     @property
     def absolute(self) -> bool:
@@ -114,9 +123,14 @@ class Experiment:
 
     dataset: str
     name: str
-    path: Path
+    location: str  # the folder's path as text (see Link.location)
     metadata: Metadata
     data: DataState = DataState.UNCHECKED
+
+    @property
+    def path(self) -> Path:
+        """The experiment folder (absolute)."""
+        return Path(self.location)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -145,6 +159,8 @@ class Store:
     batches_complete: bool = False
     data_checked: bool = False
     stats: Mapping[str, int] = field(default_factory=dict)
+    # Experiment folder -> stat stamps taken as it was read (only when a cache is in use).
+    signatures: Mapping[str, Signature | None] = field(default_factory=dict)
 
     def links(self) -> Iterator[Link]:
         """Every link of every scanned batch."""
@@ -163,7 +179,10 @@ class Store:
 class ScanOptions:
     """What to read. ``batches=None`` reads every batch; ``shared`` is all, linked or none.
 
-    ``none`` reads no experiment: a link is judged only by whether its target folder exists.
+    ``linked`` reads only the experiments that scanned links name; ``none`` reads no
+    experiment: a link is judged only by whether its target folder exists. ``judge`` says how
+    metadata is judged as it is read and which of its fields are kept. ``cache_dir`` (None: no
+    cache) keeps earlier reads of a full scan; ``workers`` 0 means one per core.
     """
 
     batches: tuple[str, ...] | None = None
@@ -171,13 +190,29 @@ class ScanOptions:
     metadata: bool = True
     data: bool = True
     max_metadata_bytes: int = 1024 * 1024
-    metadata_reader: Callable[[Path, os.stat_result | None, int], Metadata] = read_metadata
+    judge: Judge = DEFAULT_JUDGE
+    workers: int = 0
+    cache_dir: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> ScanOptions:
+        """Options that honour the project's schema, fingerprint fields and size limit."""
+        keep = kwargs.pop("keep", None)
+        judge = Judge(settings.metadata_schema, settings.fingerprint_fields, keep)
+        return cls(max_metadata_bytes=settings.max_metadata_bytes, judge=judge, **kwargs)
+
+    @property
+    def read(self) -> ReadOptions:
+        """The part the experiment readers (possibly other processes) need."""
+        return ReadOptions(self.metadata, self.data, self.max_metadata_bytes, self.judge)
 
 
-def _entries(path: Path) -> list[os.DirEntry[str]]:
+def _entries(path: str) -> list[os.DirEntry[str]]:
     """Visible entries of a folder, sorted by name. Raises OSError like os.scandir."""
     with os.scandir(path) as it:
-        return sorted((e for e in it if not is_hidden(e.name)), key=lambda e: e.name)
+        entries = [e for e in it if not is_hidden(e.name)]
+    entries.sort(key=lambda e: e.name)
+    return entries
 
 
 def _kind(entry: os.DirEntry[str]) -> str:
@@ -193,89 +228,114 @@ def _kind(entry: os.DirEntry[str]) -> str:
     return "special file"
 
 
-def _real_dir(path: Path) -> bool:
-    """A folder that is not a symlink (lstat: never followed)."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
 def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
+
+
+# The usual link: ../../_shared/<Dataset>/<experiment>(/): resolved from the names alone.
+_USUAL = re.compile(r"\.\./\.\./_shared/([^/]+)/([^/]+)/?")
 
 
 class _Scanner:
     """Reads a store; one instance per scan, so lazily loaded experiments are read once."""
 
-    def __init__(self, root: Path, options: ScanOptions) -> None:
+    def __init__(self, root: Path, options: ScanOptions, progress: Progress | None) -> None:
         self.root = root
         self.root_str = str(root)
+        self.shared_str = os.path.join(self.root_str, SHARED)
         self.options = options
+        self.progress = progress
         self.experiments: dict[tuple[str, str], Experiment] = {}
+        # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable).
+        self.listed: dict[str, set[str] | None] = {}
         self.absent: set[tuple[str, str]] = set()  # looked up and not a real folder
         self.present: set[tuple[str, str]] = set()  # looked up and a real folder
         self.shared_symlinks: list[SharedSymlink] = []
         self.problems: list[Problem] = []
-        self.shared_dirs: dict[str, bool] = {}  # dataset -> is a real, readable folder
+        self.shared_ok: bool | None = None
         self.stats = {"folders": 0, "links": 0, "metadata": 0}
+        self.signatures: dict[str, Signature] = {}
 
     # -- _shared -------------------------------------------------------------------------
 
     def _shared_root_ok(self) -> bool:
-        if SHARED not in self.shared_dirs:
+        if self.shared_ok is None:
             path = self.root / SHARED
             try:
                 st = os.lstat(path)
             except FileNotFoundError:
-                self.shared_dirs[SHARED] = False
+                self.shared_ok = False
                 return False
             except OSError as exc:
                 self.problems.append(Problem(path, f"cannot read: {_reason(exc)}"))
-                self.shared_dirs[SHARED] = False
+                self.shared_ok = False
                 return False
             if stat.S_ISLNK(st.st_mode):
-                self.shared_symlinks.append(SharedSymlink(path, os.readlink(path)))
-            self.shared_dirs[SHARED] = stat.S_ISDIR(st.st_mode)
-        return self.shared_dirs[SHARED]
+                self._shared_symlink(self.shared_str)
+            self.shared_ok = stat.S_ISDIR(st.st_mode)
+        return self.shared_ok
 
-    def scan_shared(self) -> None:
-        """Read every experiment under ``_shared``."""
+    def list_shared(self) -> list[tuple[str, str]]:
+        """List every dataset folder of ``_shared``; return the experiment folders to read."""
         if not self._shared_root_ok():
-            return
-        shared = self.root / SHARED
+            return []
         try:
-            datasets = _entries(shared)
+            datasets = _entries(self.shared_str)
         except OSError as exc:
-            self.problems.append(Problem(shared, f"cannot read: {_reason(exc)}"))
-            return
+            self.problems.append(Problem(self.root / SHARED, f"cannot read: {_reason(exc)}"))
+            return []
         self.stats["folders"] += 1
+        jobs: list[tuple[str, str]] = []
         for ds in datasets:
             kind = _kind(ds)
-            path = shared / ds.name
             if kind == "symlink":
-                self._shared_symlink(path)
-                continue
-            if kind != "folder":
-                continue
-            try:
-                experiments = _entries(path)
-            except OSError as exc:
-                self.problems.append(Problem(path, f"cannot read: {_reason(exc)}"))
-                self.shared_dirs[ds.name] = False
-                continue
-            self.stats["folders"] += 1
-            self.shared_dirs[ds.name] = True
-            for exp in experiments:
-                exp_kind = _kind(exp)
-                if exp_kind == "symlink":
-                    self._shared_symlink(path / exp.name)
-                elif exp_kind == "folder":
-                    self._scan_experiment(ds.name, exp.name)
+                self._shared_symlink(ds.path)
+            elif kind == "folder":
+                names = self._list_dataset(ds.name)
+                jobs.extend((os.path.join(ds.path, name), ds.name) for name in sorted(names or ()))
+        return jobs
 
-    def _shared_symlink(self, path: Path) -> None:
+    def _list_dataset(self, dataset: str) -> set[str] | None:
+        """Names of the real experiment folders of ``_shared/dataset`` (listed once)."""
+        if dataset not in self.listed:
+            path = os.path.join(self.shared_str, dataset)
+            names: set[str] | None = set()
+            try:
+                with os.scandir(path) as it:
+                    for entry in it:
+                        if is_hidden(entry.name):
+                            continue
+                        kind = _kind(entry)
+                        if kind == "folder":
+                            names.add(entry.name)  # type: ignore[union-attr]
+                        elif kind == "symlink":
+                            self._shared_symlink(entry.path)
+                self.stats["folders"] += 1
+            except FileNotFoundError:
+                names = set()
+            except OSError as exc:
+                if is_real_dir(path):
+                    self.problems.append(Problem(Path(path), f"cannot read: {_reason(exc)}"))
+                names = None
+            self.listed[dataset] = names
+        return self.listed[dataset]
+
+    def add_reads(self, jobs: list[tuple[str, str]], reads: list[ExperimentRead]) -> None:
+        """Turn what the readers found into experiments of the model."""
+        for (folder, dataset), read in zip(jobs, reads, strict=True):
+            name = os.path.basename(folder)
+            self.experiments[(dataset, name)] = Experiment(
+                dataset, name, folder, read.metadata, read.data
+            )
+            self.shared_symlinks.extend(SharedSymlink(Path(p), t) for p, t in read.symlinks)
+            self.stats["folders"] += read.folders
+            self.stats["metadata"] += read.metadata.size >= 0
+            if read.signature is not None:
+                self.signatures[folder] = read.signature
+
+    def _shared_symlink(self, path: str) -> None:
         with contextlib.suppress(OSError):  # vanished since the folder was listed
-            self.shared_symlinks.append(SharedSymlink(path, os.readlink(path)))
+            self.shared_symlinks.append(SharedSymlink(Path(path), os.readlink(path)))
 
     def experiment(self, dataset: str, name: str) -> Experiment | None:
         """The experiment at ``_shared/dataset/name``, read on first use; None if not a folder."""
@@ -284,7 +344,9 @@ class _Scanner:
             return self.experiments[key]
         if self.options.shared == "all" or not self._is_folder(dataset, name):
             return None
-        return self._scan_experiment(dataset, name)
+        folder = os.path.join(self.shared_str, dataset, name)
+        self.add_reads([(folder, dataset)], [read_experiment(folder, dataset, self.options.read)])
+        return self.experiments[key]
 
     def _is_folder(self, dataset: str, name: str) -> bool:
         """Whether ``_shared/dataset/name`` is a real folder, by lstat alone (remembered)."""
@@ -293,74 +355,29 @@ class _Scanner:
             return True
         if key in self.absent or not self._shared_root_ok():
             return False
-        if dataset not in self.shared_dirs:
-            self.shared_dirs[dataset] = _real_dir(self.root / SHARED / dataset)
-        if not (self.shared_dirs[dataset] and _real_dir(self.root / SHARED / dataset / name)):
-            self.absent.add(key)
-            return False
-        self.present.add(key)
+        if is_real_dir(os.path.join(self.shared_str, dataset, name)):
+            self.present.add(key)
+            return True
+        self.absent.add(key)
+        return False
+
+    def _exists(self, dataset: str, name: str) -> bool | None:
+        """Whether the experiment folder exists, as cheaply as the mode allows (None: unsure)."""
+        if self.options.shared == "linked":
+            return self.experiment(dataset, name) is not None
+        if self.options.shared == "none" and self.options.batches is not None:
+            return self._is_folder(dataset, name)  # a few links: a look each is cheapest
+        names = self._list_dataset(dataset) if self._shared_root_ok() else set()
+        if names is None or name not in names:
+            return None  # unreadable, missing, or not a plain folder: the walk will tell
         return True
-
-    def _scan_experiment(self, dataset: str, name: str) -> Experiment:
-        path = self.root / SHARED / dataset / name
-        opts = self.options
-        try:
-            entries = {e.name: e for e in _entries(path)}
-        except OSError as exc:
-            reason = f"cannot read the experiment folder: {_reason(exc)}"
-            meta = Metadata.failed("unreadable", reason)
-            exp = Experiment(dataset, name, path, meta)
-            self.experiments[exp.key] = exp
-            return exp
-        self.stats["folders"] += 1
-        for entry in entries.values():
-            if _kind(entry) == "symlink":
-                self._shared_symlink(path / entry.name)
-        meta_entry = entries.get(METADATA_FILE)
-        if not opts.metadata:
-            meta = Metadata.failed("unread", "")
-        elif meta_entry is None:
-            meta = Metadata.failed("missing", f"{METADATA_FILE} is missing")
-        elif _kind(meta_entry) == "symlink":
-            meta = Metadata.failed("unreadable", f"{METADATA_FILE} is a symlink (not followed)")
-        elif _kind(meta_entry) != "file":
-            meta = Metadata.failed("unreadable", f"{METADATA_FILE} is not a regular file")
-        else:
-            try:
-                st: os.stat_result | None = meta_entry.stat(follow_symlinks=False)
-            except OSError:
-                st = None
-            meta = opts.metadata_reader(path / METADATA_FILE, st, opts.max_metadata_bytes)
-            self.stats["metadata"] += 1
-        data = self._data_state(path, entries.get(dataset)) if opts.data else DataState.UNCHECKED
-        exp = Experiment(dataset, name, path, meta, data)
-        self.experiments[exp.key] = exp
-        return exp
-
-    def _data_state(self, path: Path, entry: os.DirEntry[str] | None) -> DataState:
-        if entry is None:
-            return DataState.MISSING
-        kind = _kind(entry)
-        if kind == "symlink":
-            return DataState.SYMLINK
-        if kind != "folder":
-            return DataState.MISSING if kind == "vanished" else DataState.NOT_DIR
-        try:
-            with os.scandir(entry.path) as it:
-                has_any = any(not is_hidden(e.name) for e in it)
-        except FileNotFoundError:
-            return DataState.MISSING
-        except OSError:
-            return DataState.UNREADABLE
-        self.stats["folders"] += 1
-        return DataState.OK if has_any else DataState.EMPTY
 
     # -- batches ------------------------------------------------------------------------
 
     def batch_names(self) -> list[str]:
         """Every ``batch_*`` entry at the top of the root (folders or not)."""
         try:
-            return [e.name for e in _entries(self.root) if e.name.startswith(BATCH_PREFIX)]
+            return [e.name for e in _entries(self.root_str) if e.name.startswith(BATCH_PREFIX)]
         except OSError as exc:
             self.problems.append(Problem(self.root, f"cannot read: {_reason(exc)}"))
             return []
@@ -368,8 +385,9 @@ class _Scanner:
     def scan_batch(self, name: str) -> Batch | None:
         """Read one batch's links (resolved against ``_shared``); None if it is not a folder."""
         path = self.root / name
+        path_str = os.path.join(self.root_str, name)
         try:
-            st = os.lstat(path)
+            st = os.lstat(path_str)
         except OSError:
             return None
         if not stat.S_ISDIR(st.st_mode):
@@ -379,23 +397,22 @@ class _Scanner:
         problems: list[Problem] = []
         datasets: dict[str, tuple[Link, ...]] = {}
         try:
-            entries = _entries(path)
+            entries = _entries(path_str)
         except OSError as exc:
             problems.append(Problem(path, f"cannot read: {_reason(exc)}", name))
             return Batch(name, path, {}, problems=tuple(problems))
         self.stats["folders"] += 1
         for ds in entries:
-            ds_path = path / ds.name
             kind = _kind(ds)
             if kind == "vanished":
                 continue
             if kind != "folder":
-                strays.append(Stray(name, None, ds.name, ds_path, kind, self._pointer(ds)))
+                strays.append(Stray(name, None, ds.name, Path(ds.path), kind, self._pointer(ds)))
                 continue
             try:
-                items = _entries(ds_path)
+                items = _entries(ds.path)
             except OSError as exc:
-                problems.append(Problem(ds_path, f"cannot read: {_reason(exc)}", name))
+                problems.append(Problem(Path(ds.path), f"cannot read: {_reason(exc)}", name))
                 continue
             self.stats["folders"] += 1
             links: list[Link] = []
@@ -406,20 +423,22 @@ class _Scanner:
                         target = os.readlink(item.path)
                     except OSError:
                         continue  # vanished since the folder was listed
-                    self.stats["links"] += 1
-                    links.append(self._link(name, ds.name, item.name, ds_path / item.name, target))
+                    links.append(self._link(name, ds.name, item.name, item.path, target))
                 elif item_kind != "vanished":
                     strays.append(
                         Stray(
                             name,
                             ds.name,
                             item.name,
-                            ds_path / item.name,
+                            Path(item.path),
                             item_kind,
                             self._pointer(item),
                         )
                     )
+            self.stats["links"] += len(links)
             datasets[ds.name] = tuple(links)
+        if self.progress is not None:
+            self.progress.add(links=sum(len(v) for v in datasets.values()))
         return Batch(name, path, datasets, tuple(strays), tuple(problems))
 
     @staticmethod
@@ -441,44 +460,50 @@ class _Scanner:
 
     # -- link resolution ------------------------------------------------------------------
 
-    def _link(self, batch: str, dataset: str, name: str, path: Path, target: str) -> Link:
-        rel_parts = self._lexical(path.parent, target)
-        if rel_parts is None:
-            return Link(
-                batch,
-                dataset,
-                name,
-                path,
-                target,
-                LinkState.OUTSIDE,
-                None,
-                "the target leaves the store",
+    def _link(self, batch: str, dataset: str, name: str, location: str, target: str) -> Link:
+        usual = _USUAL.fullmatch(target)
+        key: tuple[str, str] | None
+        rel_parts: tuple[str, ...] | None
+        if usual and usual[1] not in (".", "..") and usual[2] not in (".", ".."):
+            key = (usual[1], usual[2])
+            rel_parts = (SHARED, *key)
+            plain = True
+        else:
+            rel_parts = self._lexical(os.path.dirname(location), target)
+            if rel_parts is None:
+                return Link(
+                    batch,
+                    dataset,
+                    name,
+                    location,
+                    target,
+                    LinkState.OUTSIDE,
+                    None,
+                    "the target leaves the store",
+                )
+            key = (
+                (rel_parts[1], rel_parts[2])
+                if len(rel_parts) >= 3 and rel_parts[0] == SHARED
+                else None
             )
-        key = (
-            (rel_parts[1], rel_parts[2]) if len(rel_parts) >= 3 and rel_parts[0] == SHARED else None
-        )
-        if len(rel_parts) == 3 and key and self._plain(target, path):
-            if self.options.shared == "none":
-                exists = self._is_folder(*key)
-            else:
-                exists = self.experiment(*key) is not None
-            if exists:
-                if key[0] != dataset:
-                    return Link(
-                        batch,
-                        dataset,
-                        name,
-                        path,
-                        target,
-                        LinkState.MISPLACED,
-                        key,
-                        f"the target is in dataset {key[0]!r}, not {dataset!r}",
-                    )
-                return Link(batch, dataset, name, path, target, LinkState.OK, key)
-        state, detail = self._walk(path.parent, target, dataset)
-        return Link(batch, dataset, name, path, target, state, key, detail)
+            plain = self._plain(target, location)
+        if len(rel_parts) == 3 and key and plain and self._exists(*key):
+            if key[0] != dataset:
+                return Link(
+                    batch,
+                    dataset,
+                    name,
+                    location,
+                    target,
+                    LinkState.MISPLACED,
+                    key,
+                    f"the target is in dataset {key[0]!r}, not {dataset!r}",
+                )
+            return Link(batch, dataset, name, location, target, LinkState.OK, key)
+        state, detail = self._walk(Path(location).parent, target, dataset)
+        return Link(batch, dataset, name, location, target, state, key, detail)
 
-    def _lexical(self, base: Path, target: str) -> tuple[str, ...] | None:
+    def _lexical(self, base: str | Path, target: str) -> tuple[str, ...] | None:
         """The target's parts relative to the root, or None if its text leaves the root."""
         joined = os.path.normpath(os.path.join(base, target))
         if joined == self.root_str:
@@ -488,7 +513,7 @@ class _Scanner:
             return None
         return tuple(joined[len(prefix) :].split(os.sep))
 
-    def _plain(self, target: str, link: Path) -> bool:
+    def _plain(self, target: str, link: str) -> bool:
         """Leading ``..`` that stay inside the root, then plain names: lexical == physical."""
         parts = [p for p in target.split("/") if p not in ("", ".")]
         if os.path.isabs(target):
@@ -496,7 +521,7 @@ class _Scanner:
         ups = 0
         while ups < len(parts) and parts[ups] == "..":
             ups += 1
-        depth = len(link.parent.relative_to(self.root).parts)
+        depth = len(Path(link).parent.relative_to(self.root).parts)
         return ups <= depth and ".." not in parts[ups:]
 
     def _walk(self, base: Path, target: str, dataset: str) -> tuple[LinkState, str]:
@@ -569,18 +594,41 @@ class _Scanner:
         return f"the target reaches {where} only through other links or '..' detours"
 
 
-def scan(root: Path, options: ScanOptions | None = None) -> Store:
-    """Read ``root`` once, as far as ``options`` asks, into a :class:`Store`."""
+def scan(root: Path, options: ScanOptions | None = None, progress: Progress | None = None) -> Store:
+    """Read ``root`` once, as far as ``options`` asks, into a :class:`Store`.
+
+    A full scan reads the experiments in worker processes while this one reads the batches,
+    and takes unchanged experiments from the cache when ``options.cache_dir`` is set.
+    """
     options = options or ScanOptions()
-    scanner = _Scanner(root, options)
+    scanner = _Scanner(root, options, progress)
+    reads: Reads | None = None
+    jobs: list[tuple[str, str]] = []
+    cache = None
     if options.shared == "all":
-        scanner.scan_shared()
+        jobs = scanner.list_shared()
+        cached: dict[str, ExperimentRead] | None = None
+        if options.cache_dir is not None:
+            from batchcheck.cache import ScanCache
+
+            cache = ScanCache(options.cache_dir, root, options.read)
+            cached = cache.load()
+        workers = options.workers or default_workers()
+        done = progress.add_experiments if progress is not None else (lambda _n: None)
+        reads = Reads(jobs, options.read, cached, workers, done)
     names = scanner.batch_names() if options.batches is None else list(options.batches)
     batches: dict[str, Batch] = {}
     for name in names:
         batch = scanner.scan_batch(name)
         if batch is not None:
             batches[name] = batch
+    if reads is not None:
+        results = reads.results()
+        scanner.add_reads(jobs, results)
+        if cache is not None:
+            cache.save(zip((folder for folder, _ in jobs), results, strict=True))
+    if progress is not None:
+        progress.done()
     return Store(
         root=root,
         batches=batches,
@@ -591,6 +639,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> Store:
         batches_complete=options.batches is None,
         data_checked=options.data,
         stats=dict(scanner.stats),
+        signatures=scanner.signatures,
     )
 
 
@@ -599,7 +648,7 @@ def load_experiments(
 ) -> Store:
     """A store holding only the named shared experiments (for lookups that show a few)."""
     options = options or ScanOptions(batches=(), shared="linked")
-    scanner = _Scanner(root, options)
+    scanner = _Scanner(root, options, None)
     for key in keys:
         scanner.experiment(*key)
     return Store(

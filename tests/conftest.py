@@ -112,6 +112,12 @@ def seed_store(tmp_path: Path) -> Path:
     return make_tree(tmp_path / "Data_v2" / "synthetic", seed_spec())
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the metadata cache of every test run out of the user's cache folder."""
+    os.environ["BATCHCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("batchcheck-cache"))
+
+
 EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "examples" / "Data_v2" / "synthetic"
 
 

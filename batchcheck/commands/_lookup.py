@@ -10,8 +10,8 @@ from batchcheck.store import ScanOptions
 
 
 def options(ctx: Context, **kwargs: Any) -> ScanOptions:
-    """Scan options for exactly what a command shows, with the project's metadata size limit."""
-    return ScanOptions(max_metadata_bytes=ctx.settings.max_metadata_bytes, **kwargs)
+    """Scan options for exactly what a command shows, within the project's settings."""
+    return ctx.scan_options(**kwargs)
 
 
 def view(ctx: Context) -> View:

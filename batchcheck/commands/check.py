@@ -12,9 +12,10 @@ import json
 
 from batchcheck.commands.gate import add_gate_arguments, selection, write_result
 from batchcheck.context import Context
-from batchcheck.engine import run_check
+from batchcheck.engine import metadata_fields, run_check
+from batchcheck.experiments import default_workers
 from batchcheck.rules import RULES
-from batchcheck.store import ScanOptions, scan
+from batchcheck.store import scan
 
 NAME = "check"
 HELP = "check the store: symlinks, fingerprints, metadata, data (exit 1 on an error)"
@@ -64,7 +65,19 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         _list_rules(ctx, args.format)
         return 0
     settings = ctx.settings
-    options = ScanOptions(data=not args.no_data, max_metadata_bytes=settings.max_metadata_bytes)
-    store = scan(settings.root, options)
+    # Rules read only the metadata fields they declare; the rest is judged as it is read.
+    options = ctx.scan_options(data=not args.no_data, keep=metadata_fields())
+    cache = None
+    if options.cache_dir is not None:
+        from batchcheck.cache import ResultCache
+
+        how = (chosen, sorted(settings.severity.items()), args.no_data, settings.naming_convention)
+        cache = ResultCache(options.cache_dir, settings.root, options.read, repr(how))
+        cached = cache.lookup(options.workers or default_workers())
+        if cached is not None:
+            return write_result(ctx, args, cached)
+    store = scan(settings.root, options, ctx.progress())
     result = run_check(store, settings, chosen, no_data=args.no_data)
+    if cache is not None:
+        cache.save(store, result)
     return write_result(ctx, args, result)

@@ -25,7 +25,7 @@ from batchcheck.linking import (
     refusal,
 )
 from batchcheck.names import display, shown_path
-from batchcheck.store import SHARED, ScanOptions, Store, load_experiments, scan
+from batchcheck.store import SHARED, Store, load_experiments, scan
 
 NAME = "link"
 HELP = "link existing shared experiments (DATASET/EXPERIMENT) into a batch"
@@ -59,7 +59,7 @@ def _key(text: str) -> tuple[str, str]:
 
 def batch_store(ctx: Context, batch: str) -> Store:
     """The batch as it stands, for judging links against it (experiments not read)."""
-    options = ScanOptions(batches=(batch,), shared="linked", metadata=False, data=False)
+    options = ctx.scan_options(batches=(batch,), shared="linked", metadata=False, data=False)
     return scan(ctx.settings.root, options)
 
 
@@ -128,9 +128,7 @@ def check_batch(ctx: Context, batch: str, fmt: str) -> tuple[int, Any]:
     from batchcheck.formats import CHECK_FORMATS
     from batchcheck.formats.view import View
 
-    options = ScanOptions(
-        batches=(batch,), shared="linked", max_metadata_bytes=ctx.settings.max_metadata_bytes
-    )
+    options = ctx.scan_options(batches=(batch,), shared="linked")
     result = run_check(scan(ctx.settings.root, options), ctx.settings)
     view = View(cwd=ctx.cwd, root=ctx.settings.root, symbols=ctx.symbols)
     if fmt != "text":
@@ -151,12 +149,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     targets = load_experiments(
         root,
         keys,
-        ScanOptions(
-            batches=(),
-            shared="linked",
-            data=False,
-            max_metadata_bytes=ctx.settings.max_metadata_bytes,
-        ),
+        ctx.scan_options(batches=(), shared="linked", data=False),
     )
     merged = Store(root, store.batches, targets.experiments)
     steps, error = execute(

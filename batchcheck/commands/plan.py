@@ -28,7 +28,7 @@ from batchcheck.fingerprint import SHORT
 from batchcheck.linking import Action, LinkStep, check_batch_name, link_steps
 from batchcheck.names import display, shown_path
 from batchcheck.planning import Plan, PlanItem, make_plan, record
-from batchcheck.store import SHARED, ScanOptions, scan
+from batchcheck.store import SHARED, scan
 from batchcheck.sweep import load_sweep
 
 NAME = "plan"
@@ -190,9 +190,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     sweep = load_sweep(ctx.cwd / args.sweep, args.sweep, settings.metadata_schema)
     store = scan(
         settings.root,
-        ScanOptions(
-            batches=(args.batch,), data=False, max_metadata_bytes=settings.max_metadata_bytes
-        ),
+        ctx.scan_options(batches=(args.batch,), data=False),
     )
     try:
         plan = make_plan(sweep, store, settings, args.batch)

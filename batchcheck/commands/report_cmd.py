@@ -41,7 +41,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from batchcheck.names import shown_path
     from batchcheck.report import build, render, write
     from batchcheck.rules import RULES
-    from batchcheck.store import ScanOptions, scan
+    from batchcheck.store import scan
 
     settings = ctx.settings
     output = ctx.cwd / args.output
@@ -52,7 +52,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         templates = ctx.cwd / args.templates
         if not templates.is_dir():
             raise UsageError(f"--templates {args.templates}: not a folder")
-    store = scan(settings.root, ScanOptions(max_metadata_bytes=settings.max_metadata_bytes))
+    store = scan(settings.root, ctx.scan_options(), ctx.progress())
     selection = Selection(settings.select, settings.ignore)
     result = run_check(store, settings, selection)
     rules = sum(selection.wants(rule.CODE) for rule in RULES)

@@ -3,7 +3,9 @@
 The module docstring is the rule's documentation (the README's rules table and
 ``batchcheck check --list-rules`` show SUMMARY). ``SCOPE`` says which part of the store a rule
 needs complete: ``"batches"`` (every batch was scanned), ``"shared"`` (all of ``_shared``),
-``"all"`` (both) or ``"any"`` (judges what it is given).
+``"all"`` (both) or ``"any"`` (judges what it is given). A rule that reads metadata fields
+names them in ``FIELDS`` (dotted paths): a full check keeps only those fields in memory.
+Schema violations and recomputed fingerprints are judged as each file is read.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ CODE = "BC202"
 SEVERITY = Severity.ERROR
 SUMMARY = "stored fingerprint differs from the one recomputed from the parameters"
 SCOPE = "any"
+FIELDS = ("parameter_fingerprint",)  # metadata it reads
 
 
 def check(store: Store, index: StoreIndex) -> Iterator[Finding]:

@@ -19,6 +19,10 @@ CODE = "BC303"
 SEVERITY = Severity.ERROR
 SUMMARY = "dataset / experiment_name disagree with the folders"
 SCOPE = "any"
+FIELDS = (
+    "dataset",
+    "experiment_name",
+)  # the metadata fields it reads (a full check keeps only these)
 
 
 def check(store: Store, index: StoreIndex) -> Iterator[Finding]:

@@ -21,6 +21,7 @@ CODE = "BC305"
 SEVERITY = Severity.WARNING
 SUMMARY = "original_batch names no batch, or a batch that does not link the experiment"
 SCOPE = "batches"
+FIELDS = ("original_batch",)  # metadata it reads
 
 
 def check(store: Store, index: StoreIndex) -> Iterator[Finding]:

@@ -28,6 +28,11 @@ CODE = "BC306"
 SEVERITY = Severity.WARNING
 SUMMARY = "an experiment name that states parameters disagrees with its metadata"
 SCOPE = "any"
+FIELDS = (
+    "generation.model",
+    "generation.temperature",
+    "generation.top_p",
+)  # the metadata fields it reads (a full check keeps only these)
 
 PATTERN = re.compile(r"temp(\d\d)_topp(\d\d)_(.+)", re.ASCII)
 

@@ -31,7 +31,7 @@ def run(
 ) -> list[Finding]:
     """The findings of ``code`` (a code or prefix) on a fresh scan of ``root``."""
     config = Settings(root=root, root_source="test", **settings)
-    opts = options or ScanOptions(max_metadata_bytes=config.max_metadata_bytes)
+    opts = options or ScanOptions.from_settings(config)
     store = scan(root, opts)
     result = run_check(store, config, Selection((code,)), no_data=not opts.data)
     return list(result.findings)

@@ -1,0 +1,226 @@
+"""Caches of earlier experiment reads and check results, so a second scan of a store is cheap.
+
+Each entry is keyed by the experiment folder and carries the stat stamps (mtime, ctime, inode,
+size) of the folder, its metadata file and its data folder; an entry is used only when all of
+them still match, so an edit is seen even when the editor restores the old mtime (the ctime
+changes). Entries touched within ``RACY_NS`` of the scan are never written, as git does for
+its index: a later edit in the same clock tick would otherwise go unseen.
+
+The file lives under ``$BATCHCHECK_CACHE_DIR``, ``$XDG_CACHE_HOME/batchcheck`` or
+``~/.cache/batchcheck``, one per store and settings, written with marshal (plain data only,
+nothing executable) via a temporary file and a rename. It is safe to delete at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from batchcheck import __version__
+from batchcheck.experiments import (
+    STAMP_CHUNK,
+    DataState,
+    ExperimentRead,
+    ReadOptions,
+    all_unchanged,
+    stamps_digest,
+)
+from batchcheck.findings import CheckResult, Finding, Severity
+from batchcheck.metadata import Metadata
+from batchcheck.store import SHARED, Store
+
+FORMAT = 1
+RACY_NS = 2_000_000_000
+
+
+def default_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where caches go when ``--cache-dir`` is not given."""
+    env = os.environ if env is None else env
+    if env.get("BATCHCHECK_CACHE_DIR"):
+        return Path(env["BATCHCHECK_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "batchcheck"
+
+
+def _digest(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically (temp file + rename); failing to write only costs speed next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(data, handle)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except (OSError, ValueError):
+        return
+
+
+def _key(root: Path, options: ReadOptions) -> str:
+    judge = options.judge
+    schema = b""
+    if judge.schema is not None:
+        with contextlib.suppress(OSError):
+            schema = judge.schema.read_bytes()
+    parts = [
+        __version__,
+        str(FORMAT),
+        str(root),
+        repr((options.metadata, options.data, options.max_metadata_bytes)),
+        repr((judge.fields, sorted(judge.keep) if judge.keep is not None else None)),
+        hashlib.md5(schema, usedforsecurity=False).hexdigest(),
+    ]
+    return _digest("\0".join(parts))
+
+
+def _pack(read: ExperimentRead) -> tuple[Any, ...]:
+    m = read.metadata
+    meta = (m.state, m.data, m.error, m.size, m.mtime_ns, m.violations, m.fingerprint)
+    return (meta, read.data.value, read.symlinks, read.folders, read.signature)
+
+
+def _unpack(row: tuple[Any, ...]) -> ExperimentRead:
+    meta, data, symlinks, folders, sig = row
+    return ExperimentRead(Metadata(*meta), DataState(data), symlinks, folders, sig)
+
+
+class ScanCache:
+    """Earlier reads of one store under one set of read options."""
+
+    def __init__(self, directory: Path, root: Path, options: ReadOptions) -> None:
+        self.path = directory / f"{_key(root, options)}.marshal"
+        self.started_ns = time.time_ns()
+
+    def load(self) -> dict[str, ExperimentRead]:
+        """Earlier reads by folder; empty when there is no usable cache file."""
+        try:
+            with open(self.path, "rb") as handle:
+                data = marshal.load(handle)
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                return {}
+            return {folder: _unpack(row) for folder, row in data["experiments"].items()}
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            return {}  # missing, unreadable or damaged: read everything afresh
+
+    def _settled(self, read: ExperimentRead) -> bool:
+        """Not touched so recently that a same-tick edit could hide behind the same stamps."""
+        if read.signature is None:
+            return False
+        limit = self.started_ns - RACY_NS
+        return all(
+            stamp is None or (stamp[0] < limit and stamp[1] < limit) for stamp in read.signature
+        )
+
+    def save(self, reads: Iterable[tuple[str, ExperimentRead]]) -> None:
+        """Write the reads that can be trusted next time; failure to write is not an error."""
+        rows = {folder: _pack(read) for folder, read in reads if self._settled(read)}
+        _write(self.path, {"format": FORMAT, "experiments": rows})
+
+
+def _stamp(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size, st.st_mode)
+
+
+def _tree(store: Store) -> list[str]:
+    """The folders and files whose stamps change when anything a check looks at changes.
+
+    A folder's mtime moves when an entry is added, removed or renamed in it; a changed link is
+    a removed and re-added entry. Experiments carry their own signatures.
+    """
+    root = str(store.root)
+    paths = [root, os.path.join(root, SHARED)]
+    paths.extend(os.path.join(root, SHARED, ds) for ds in {key[0] for key in store.experiments})
+    for batch in store.batches.values():
+        paths.append(str(batch.path))
+        paths.extend(os.path.join(batch.path, ds) for ds in batch.datasets)
+        paths.extend(str(stray.path) for stray in batch.strays)
+    paths.extend(str(problem.path) for problem in store.problems)
+    return sorted(set(paths))
+
+
+class ResultCache:
+    """The result of the last full check of this store with these settings.
+
+    Used only when every folder stamp of the tree and every experiment signature is unchanged
+    (then nothing a rule reads can have changed); otherwise the check runs in full.
+    """
+
+    def __init__(self, directory: Path, root: Path, options: ReadOptions, settings: str) -> None:
+        self.root = root
+        self.path = directory / f"{_key(root, options)}-{_digest(settings)}.check.marshal"
+        self.started_ns = time.time_ns()
+
+    def lookup(self, workers: int) -> CheckResult | None:
+        """The cached result if the store is exactly as it was, else None."""
+        try:
+            with open(self.path, "rb") as handle:
+                data = marshal.load(handle)
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                return None
+            tree, folders, digests = data["tree"], data["folders"], data["digests"]
+            rows, counts = data["findings"], data["counts"]
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            return None
+        if any(_stamp(path) != stamp for path, stamp in tree):
+            return None
+        if not all_unchanged(folders.split("\0") if folders else [], digests, workers):
+            return None
+        findings = tuple(
+            Finding(Path(p), code, msg, Severity(sev), tuple(Path(r) for r in rel), line)
+            for p, code, msg, sev, rel, line in rows
+        )
+        return CheckResult(findings, counts)
+
+    def save(self, store: Store, result: CheckResult) -> None:
+        """Remember the result, unless part of the store changed too recently to trust."""
+        limit = self.started_ns - RACY_NS
+        tree = [(path, _stamp(path)) for path in _tree(store)]
+        sigs = list(store.signatures.items())
+        if len(sigs) != len(store.experiments):
+            return  # some experiment was not stamped (unreadable): always check in full
+        stamps = [s for _, s in tree if s is not None]
+        stamps += [part for _, sig in sigs if sig for part in sig if part is not None]
+        if any(s[0] >= limit or s[1] >= limit for s in stamps):
+            return
+        folders = [folder for folder, _ in sigs]
+        digests = [
+            stamps_digest([sig for _, sig in sigs[i : i + STAMP_CHUNK]])
+            for i in range(0, len(sigs), STAMP_CHUNK)
+        ]
+        data = {
+            "format": FORMAT,
+            "tree": tree,
+            "folders": "\0".join(folders),
+            "digests": digests,
+            "findings": [
+                (
+                    str(f.path),
+                    f.code,
+                    f.message,
+                    f.severity.value,
+                    tuple(str(r) for r in f.related),
+                    f.line,
+                )
+                for f in result.findings
+            ],
+            "counts": dict(result.counts),
+        }
+        _write(self.path, data)

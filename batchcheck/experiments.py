@@ -1,0 +1,284 @@
+"""Reading shared experiment folders: one at a time, or many in worker processes.
+
+Most of a full scan is spent here (list the folder, read and parse the metadata, judge it,
+look at the training data folder), and every experiment is independent of the others, so a
+large store is read in chunks by a pool of forked workers while the main process reads the
+batches. A cache of earlier reads (batchcheck.cache) lets unchanged experiments be taken from
+three ``lstat`` calls instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+
+from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata, read_metadata
+from batchcheck.names import is_hidden
+
+METADATA_FILE = "experiment_metadata.json"
+PARALLEL_MIN = 4000  # below this many experiments, starting workers costs more than it saves
+CHUNK = 1000
+
+
+class DataState(str, Enum):
+    """The training data folder ``<experiment>/<Dataset>``."""
+
+    OK = "ok"
+    MISSING = "missing"
+    EMPTY = "empty"
+    NOT_DIR = "not a folder"
+    SYMLINK = "a symlink (not followed)"
+    UNREADABLE = "unreadable"
+    UNCHECKED = "unchecked"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What to read of each experiment (picklable: it travels to the workers)."""
+
+    metadata: bool = True
+    data: bool = True
+    max_metadata_bytes: int = 1024 * 1024
+    judge: Judge = DEFAULT_JUDGE
+
+
+# (folder mtime_ns, ctime_ns, inode) of the experiment folder, its metadata file (plus size)
+# and its data folder: when all three match an earlier read, that read still holds.
+Signature = tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...] | None]
+
+
+@dataclass(frozen=True)
+class ExperimentRead:
+    """What one experiment folder held: metadata, data folder state, symlinks inside it."""
+
+    metadata: Metadata
+    data: DataState
+    symlinks: tuple[tuple[str, str], ...] = ()  # (path, target), never followed
+    folders: int = 0  # folders listed to find this out
+    signature: Signature | None = None  # None: not to be cached (unreadable, racy)
+
+
+def _stamp(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+
+
+def signature(folder: str, dataset: str) -> Signature | None:
+    """The stat stamps that say whether an experiment changed; None if the folder is gone."""
+    try:
+        own = _stamp(os.lstat(folder))
+    except OSError:
+        return None
+    stamps: list[tuple[int, ...] | None] = []
+    for name in (METADATA_FILE, dataset):
+        try:
+            stamps.append(_stamp(os.lstat(os.path.join(folder, name))))
+        except OSError:
+            stamps.append(None)
+    return (own, stamps[0], stamps[1])
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    try:
+        if entry.is_symlink():
+            return "symlink"
+        if entry.is_dir(follow_symlinks=False):
+            return "folder"
+        if entry.is_file(follow_symlinks=False):
+            return "file"
+    except OSError:
+        return "vanished"
+    return "special file"
+
+
+def _data_state(entry: os.DirEntry[str] | None) -> tuple[DataState, int]:
+    if entry is None:
+        return DataState.MISSING, 0
+    kind = _kind(entry)
+    if kind == "symlink":
+        return DataState.SYMLINK, 0
+    if kind != "folder":
+        return (DataState.MISSING if kind == "vanished" else DataState.NOT_DIR), 0
+    try:
+        with os.scandir(entry.path) as it:
+            has_any = any(not is_hidden(e.name) for e in it)
+    except FileNotFoundError:
+        return DataState.MISSING, 0
+    except OSError:
+        return DataState.UNREADABLE, 0
+    return (DataState.OK if has_any else DataState.EMPTY), 1
+
+
+def read_experiment(
+    folder: str, dataset: str, options: ReadOptions, sig: Signature | None = None
+) -> ExperimentRead:
+    """Read one experiment folder; problems come back as states, never as exceptions.
+
+    ``sig``, taken before the read, is kept with it for a cache (a change after it only makes
+    the next run read again).
+    """
+    try:
+        with os.scandir(folder) as it:
+            entries = {e.name: e for e in it if not is_hidden(e.name)}
+    except OSError as exc:
+        reason = f"cannot read the experiment folder: {exc.strerror or type(exc).__name__}"
+        return ExperimentRead(Metadata.failed("unreadable", reason), DataState.UNCHECKED)
+    symlinks = []
+    for entry in entries.values():
+        if entry.is_symlink():
+            try:
+                symlinks.append((entry.path, os.readlink(entry.path)))
+            except OSError:
+                continue  # vanished since the folder was listed
+    meta_entry = entries.get(METADATA_FILE)
+    if not options.metadata:
+        meta = Metadata.failed("unread", "")
+    elif meta_entry is None:
+        meta = Metadata.failed("missing", f"{METADATA_FILE} is missing")
+    elif _kind(meta_entry) == "symlink":
+        meta = Metadata.failed("unreadable", f"{METADATA_FILE} is a symlink (not followed)")
+    elif _kind(meta_entry) != "file":
+        meta = Metadata.failed("unreadable", f"{METADATA_FILE} is not a regular file")
+    else:
+        meta = read_metadata(meta_entry.path, options.max_metadata_bytes, options.judge)
+    folders = 1
+    data = DataState.UNCHECKED
+    if options.data:
+        data, listed = _data_state(entries.get(dataset))
+        folders += listed
+    return ExperimentRead(meta, data, tuple(symlinks), folders, sig)
+
+
+Job = tuple[str, str]  # (experiment folder, dataset)
+Cached = dict[str, ExperimentRead]
+# What a chunk sends back: (index in the chunk, fresh read) for each experiment that changed.
+Fresh = list[tuple[int, ExperimentRead]]
+
+
+def _read_chunk(jobs: Sequence[Job], options: ReadOptions, cached: Cached | None) -> Fresh:
+    """Read the experiments of ``jobs`` that ``cached`` (None: no cache) cannot vouch for."""
+    out = []
+    for i, (folder, dataset) in enumerate(jobs):
+        if cached is None:
+            out.append((i, read_experiment(folder, dataset, options)))
+            continue
+        sig = signature(folder, dataset)
+        earlier = cached.get(folder)
+        if earlier is None or earlier.signature != sig:
+            out.append((i, read_experiment(folder, dataset, options, sig)))
+    return out
+
+
+_CACHED: Cached | None = None  # set before the fork, so workers inherit it without pickling
+
+
+def _worker_chunk(jobs: Sequence[Job], options: ReadOptions) -> Fresh:
+    return _read_chunk(jobs, options, _CACHED)
+
+
+def _report(done: Callable[[int], None], count: int, _future: object) -> None:
+    done(count)
+
+
+class Reads:
+    """Experiments being read, in order; ``results()`` waits for them.
+
+    Workers send back only what changed since the cache, so an unchanged store costs three
+    ``lstat`` calls an experiment and almost nothing to send between processes.
+    """
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        options: ReadOptions,
+        cached: Cached | None,
+        workers: int,
+        done: Callable[[int], None],
+    ) -> None:
+        self.jobs = jobs
+        self.options = options
+        self.cached = cached
+        self.done = done
+        self.futures: list[Future[Fresh]] = []
+        self.pool: ProcessPoolExecutor | None = None
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if workers > 1 and len(jobs) >= PARALLEL_MIN and forkable:
+            global _CACHED
+            _CACHED = cached
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            for start in range(0, len(jobs), CHUNK):
+                chunk = jobs[start : start + CHUNK]
+                future = self.pool.submit(_worker_chunk, chunk, options)
+                future.add_done_callback(partial(_report, done, len(chunk)))
+                self.futures.append(future)
+
+    def _chunks(self) -> Iterator[tuple[int, Fresh]]:
+        if self.pool is None:
+            for start in range(0, len(self.jobs), CHUNK):
+                chunk = self.jobs[start : start + CHUNK]
+                yield start, _read_chunk(chunk, self.options, self.cached)
+                self.done(len(chunk))
+            return
+        try:
+            for n, future in enumerate(self.futures):
+                yield n * CHUNK, future.result()
+        finally:
+            self.pool.shutdown()
+
+    def results(self) -> list[ExperimentRead]:
+        """Every read, in the order of the jobs: fresh ones, else the cached one."""
+        cached = self.cached or {}
+        out: list[ExperimentRead | None] = [cached.get(folder) for folder, _ in self.jobs]
+        for start, fresh in self._chunks():
+            for i, read in fresh:
+                out[start + i] = read
+        return [read for read in out if read is not None]
+
+
+STAMP_CHUNK = 5000
+
+
+def stamps_digest(signatures: Sequence[Signature | None]) -> str:
+    """One digest for the signatures of a run of experiments, in order."""
+    return hashlib.md5(repr(tuple(signatures)).encode(), usedforsecurity=False).hexdigest()
+
+
+def _digest_now(folders: Sequence[str]) -> str:
+    return stamps_digest(
+        [signature(folder, os.path.basename(os.path.dirname(folder))) for folder in folders]
+    )
+
+
+def all_unchanged(folders: Sequence[str], digests: Sequence[str], workers: int) -> bool:
+    """Whether the experiments, taken ``STAMP_CHUNK`` at a time, still have the signatures
+    whose digests are given (three lstat calls each; only digests travel between processes)."""
+    chunks = [folders[i : i + STAMP_CHUNK] for i in range(0, len(folders), STAMP_CHUNK)]
+    if len(chunks) != len(digests):
+        return False
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if workers < 2 or len(folders) < PARALLEL_MIN or not forkable:
+        return all(_digest_now(c) == d for c, d in zip(chunks, digests, strict=True))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_digest_now, chunks)) == list(digests)
+
+
+def default_workers() -> int:
+    """One worker per core the process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def is_real_dir(path: str) -> bool:
+    """A folder that is not a symlink (lstat: never followed)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
