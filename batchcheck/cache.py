@@ -26,14 +26,12 @@ from typing import Any
 from batchcheck import __version__
 from batchcheck.experiments import (
     STAMP_CHUNK,
-    DataState,
     ExperimentRead,
     ReadOptions,
     all_unchanged,
     stamps_digest,
 )
 from batchcheck.findings import CheckResult, Finding, Severity
-from batchcheck.metadata import Metadata
 from batchcheck.store import SHARED, Store
 
 FORMAT = 1
@@ -87,17 +85,6 @@ def _key(root: Path, options: ReadOptions) -> str:
     return _digest("\0".join(parts))
 
 
-def _pack(read: ExperimentRead) -> tuple[Any, ...]:
-    m = read.metadata
-    meta = (m.state, m.data, m.error, m.size, m.mtime_ns, m.violations, m.fingerprint)
-    return (meta, read.data.value, read.symlinks, read.folders, read.signature)
-
-
-def _unpack(row: tuple[Any, ...]) -> ExperimentRead:
-    meta, data, symlinks, folders, sig = row
-    return ExperimentRead(Metadata(*meta), DataState(data), symlinks, folders, sig)
-
-
 class ScanCache:
     """Earlier reads of one store under one set of read options."""
 
@@ -112,7 +99,9 @@ class ScanCache:
                 data = marshal.load(handle)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return {}
-            return {folder: _unpack(row) for folder, row in data["experiments"].items()}
+            return {
+                folder: ExperimentRead.unpack(row) for folder, row in data["experiments"].items()
+            }
         except (OSError, EOFError, ValueError, TypeError, KeyError):
             return {}  # missing, unreadable or damaged: read everything afresh
 
@@ -127,7 +116,7 @@ class ScanCache:
 
     def save(self, reads: Iterable[tuple[str, ExperimentRead]]) -> None:
         """Write the reads that can be trusted next time; failure to write is not an error."""
-        rows = {folder: _pack(read) for folder, read in reads if self._settled(read)}
+        rows = {folder: read.pack() for folder, read in reads if self._settled(read)}
         _write(self.path, {"format": FORMAT, "experiments": rows})
 
 

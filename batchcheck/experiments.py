@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
+from typing import Any
 
 from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata, read_metadata
 from batchcheck.names import is_hidden
@@ -54,7 +55,7 @@ class ReadOptions:
 Signature = tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExperimentRead:
     """What one experiment folder held: metadata, data folder state, symlinks inside it."""
 
@@ -63,6 +64,18 @@ class ExperimentRead:
     symlinks: tuple[tuple[str, str], ...] = ()  # (path, target), never followed
     folders: int = 0  # folders listed to find this out
     signature: Signature | None = None  # None: not to be cached (unreadable, racy)
+
+    def pack(self) -> tuple[Any, ...]:
+        """Plain data (for another process or the cache file); ``unpack`` reverses it."""
+        m = self.metadata
+        meta = (m.state, m.data, m.error, m.size, m.mtime_ns, m.violations, m.fingerprint)
+        return (meta, self.data.value, self.symlinks, self.folders, self.signature)
+
+    @classmethod
+    def unpack(cls, row: tuple[Any, ...]) -> ExperimentRead:
+        """The read that ``pack`` gave ``row`` for."""
+        meta, data, symlinks, folders, sig = row
+        return cls(Metadata(*meta), DataState(data), symlinks, folders, sig)
 
 
 def _stamp(st: os.stat_result) -> tuple[int, ...]:
@@ -84,7 +97,8 @@ def signature(folder: str, dataset: str) -> Signature | None:
     return (own, stamps[0], stamps[1])
 
 
-def _kind(entry: os.DirEntry[str]) -> str:
+def entry_kind(entry: os.DirEntry[str]) -> str:
+    """folder, file, symlink, special file, or vanished (gone since it was listed)."""
     try:
         if entry.is_symlink():
             return "symlink"
@@ -100,7 +114,7 @@ def _kind(entry: os.DirEntry[str]) -> str:
 def _data_state(entry: os.DirEntry[str] | None) -> tuple[DataState, int]:
     if entry is None:
         return DataState.MISSING, 0
-    kind = _kind(entry)
+    kind = entry_kind(entry)
     if kind == "symlink":
         return DataState.SYMLINK, 0
     if kind != "folder":
@@ -141,9 +155,9 @@ def read_experiment(
         meta = Metadata.failed("unread", "")
     elif meta_entry is None:
         meta = Metadata.failed("missing", f"{METADATA_FILE} is missing")
-    elif _kind(meta_entry) == "symlink":
+    elif entry_kind(meta_entry) == "symlink":
         meta = Metadata.failed("unreadable", f"{METADATA_FILE} is a symlink (not followed)")
-    elif _kind(meta_entry) != "file":
+    elif entry_kind(meta_entry) != "file":
         meta = Metadata.failed("unreadable", f"{METADATA_FILE} is not a regular file")
     else:
         meta = read_metadata(meta_entry.path, options.max_metadata_bytes, options.judge)
@@ -178,8 +192,12 @@ def _read_chunk(jobs: Sequence[Job], options: ReadOptions, cached: Cached | None
 _CACHED: Cached | None = None  # set before the fork, so workers inherit it without pickling
 
 
-def _worker_chunk(jobs: Sequence[Job], options: ReadOptions) -> Fresh:
-    return _read_chunk(jobs, options, _CACHED)
+Packed = list[tuple[int, tuple[Any, ...]]]
+
+
+def _worker_chunk(jobs: Sequence[Job], options: ReadOptions) -> Packed:
+    # Plain tuples pickle in half the time of the dataclasses they stand for.
+    return [(i, read.pack()) for i, read in _read_chunk(jobs, options, _CACHED)]
 
 
 def _report(done: Callable[[int], None], count: int, _future: object) -> None:
@@ -205,7 +223,7 @@ class Reads:
         self.options = options
         self.cached = cached
         self.done = done
-        self.futures: list[Future[Fresh]] = []
+        self.futures: list[Future[Packed]] = []
         self.pool: ProcessPoolExecutor | None = None
         forkable = "fork" in multiprocessing.get_all_start_methods()
         if workers > 1 and len(jobs) >= PARALLEL_MIN and forkable:
@@ -227,7 +245,7 @@ class Reads:
             return
         try:
             for n, future in enumerate(self.futures):
-                yield n * CHUNK, future.result()
+                yield n * CHUNK, [(i, ExperimentRead.unpack(row)) for i, row in future.result()]
         finally:
             self.pool.shutdown()
 

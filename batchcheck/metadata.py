@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,7 +30,7 @@ from batchcheck.fingerprint import (
 SCHEMA_RESOURCE = "metadata_schema.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Metadata:
     """A metadata file as read; ``state``: ok, missing, unreadable, too_large, invalid, unread."""
 
@@ -119,7 +119,9 @@ class Judge:
                     value = None
             if self.keep is not None:
                 data = _project(data, self.keep)
-        return replace(meta, data=data, violations=tuple(violations), fingerprint=value)
+        return Metadata(
+            meta.state, data, meta.error, meta.size, meta.mtime_ns, tuple(violations), value
+        )
 
 
 def _project(data: dict[str, Any], keep: frozenset[str]) -> dict[str, Any]:

@@ -13,11 +13,15 @@ INTERVAL = 0.2
 class Progress:
     """Counts scanned experiments and links; redraws one stderr line now and then."""
 
-    def __init__(self, enabled: bool, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, enabled: bool, stream: TextIO | None = None, delay: float | None = None
+    ) -> None:
+        """``delay``: seconds of silence before the first line (None: ``DELAY``, looked up now,
+        so a test can shorten it for a whole process)."""
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.start = time.monotonic()
-        self.next_draw = self.start + DELAY
+        self.next_draw = self.start + (DELAY if delay is None else delay)
         self.experiments = 0
         self.links = 0
         self.drawn = False

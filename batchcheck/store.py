@@ -26,6 +26,7 @@ from batchcheck.experiments import (
     Reads,
     Signature,
     default_workers,
+    entry_kind,
     is_real_dir,
     read_experiment,
 )
@@ -53,7 +54,7 @@ class LinkState(str, Enum):
     UNREADABLE = "unreadable"  # a folder on the way cannot be read
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A symlink in ``<batch>/<Dataset>/``, with its raw target text and where it leads."""
 
@@ -117,7 +118,7 @@ class Batch:
             yield from links
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Experiment:
     """A physical experiment ``_shared/<dataset>/<name>/`` with its metadata as read."""
 
@@ -215,22 +216,11 @@ def _entries(path: str) -> list[os.DirEntry[str]]:
     return entries
 
 
-def _kind(entry: os.DirEntry[str]) -> str:
-    try:
-        if entry.is_symlink():
-            return "symlink"
-        if entry.is_dir(follow_symlinks=False):
-            return "folder"
-        if entry.is_file(follow_symlinks=False):
-            return "file"
-    except OSError:
-        return "vanished"
-    return "special file"
-
-
 def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
+
+_UNLISTED: set[str] = set()  # a marker: this dataset folder was not listed yet
 
 # The usual link: ../../_shared/<Dataset>/<experiment>(/): resolved from the names alone.
 _USUAL = re.compile(r"\.\./\.\./_shared/([^/]+)/([^/]+)/?")
@@ -287,7 +277,7 @@ class _Scanner:
         self.stats["folders"] += 1
         jobs: list[tuple[str, str]] = []
         for ds in datasets:
-            kind = _kind(ds)
+            kind = entry_kind(ds)
             if kind == "symlink":
                 self._shared_symlink(ds.path)
             elif kind == "folder":
@@ -305,7 +295,7 @@ class _Scanner:
                     for entry in it:
                         if is_hidden(entry.name):
                             continue
-                        kind = _kind(entry)
+                        kind = entry_kind(entry)
                         if kind == "folder":
                             names.add(entry.name)  # type: ignore[union-attr]
                         elif kind == "symlink":
@@ -367,7 +357,9 @@ class _Scanner:
             return self.experiment(dataset, name) is not None
         if self.options.shared == "none" and self.options.batches is not None:
             return self._is_folder(dataset, name)  # a few links: a look each is cheapest
-        names = self._list_dataset(dataset) if self._shared_root_ok() else set()
+        names = self.listed.get(dataset, _UNLISTED)  # the hot path of a full scan: one lookup
+        if names is _UNLISTED:
+            names = self._list_dataset(dataset) if self._shared_root_ok() else set()
         if names is None or name not in names:
             return None  # unreadable, missing, or not a plain folder: the walk will tell
         return True
@@ -403,7 +395,7 @@ class _Scanner:
             return Batch(name, path, {}, problems=tuple(problems))
         self.stats["folders"] += 1
         for ds in entries:
-            kind = _kind(ds)
+            kind = entry_kind(ds)
             if kind == "vanished":
                 continue
             if kind != "folder":
@@ -417,7 +409,7 @@ class _Scanner:
             self.stats["folders"] += 1
             links: list[Link] = []
             for item in items:
-                item_kind = _kind(item)
+                item_kind = entry_kind(item)
                 if item_kind == "symlink":
                     try:
                         target = os.readlink(item.path)
@@ -444,7 +436,7 @@ class _Scanner:
     @staticmethod
     def _pointer(entry: os.DirEntry[str]) -> str | None:
         """The path a small text file holds, as git writes a symlink without symlink support."""
-        if _kind(entry) != "file":
+        if entry_kind(entry) != "file":
             return None
         try:
             if entry.stat(follow_symlinks=False).st_size > POINTER_FILE_MAX:
@@ -461,6 +453,13 @@ class _Scanner:
     # -- link resolution ------------------------------------------------------------------
 
     def _link(self, batch: str, dataset: str, name: str, location: str, target: str) -> Link:
+        state, key, detail = self._resolve(dataset, location, target)
+        return Link(batch, dataset, name, location, target, state, key, detail)
+
+    def _resolve(
+        self, dataset: str, location: str, target: str
+    ) -> tuple[LinkState, tuple[str, str] | None, str]:
+        """Where a link of ``dataset`` leads: its state, the experiment its text names, why."""
         usual = _USUAL.fullmatch(target)
         key: tuple[str, str] | None
         rel_parts: tuple[str, ...] | None
@@ -471,16 +470,7 @@ class _Scanner:
         else:
             rel_parts = self._lexical(os.path.dirname(location), target)
             if rel_parts is None:
-                return Link(
-                    batch,
-                    dataset,
-                    name,
-                    location,
-                    target,
-                    LinkState.OUTSIDE,
-                    None,
-                    "the target leaves the store",
-                )
+                return LinkState.OUTSIDE, None, "the target leaves the store"
             key = (
                 (rel_parts[1], rel_parts[2])
                 if len(rel_parts) >= 3 and rel_parts[0] == SHARED
@@ -489,19 +479,14 @@ class _Scanner:
             plain = self._plain(target, location)
         if len(rel_parts) == 3 and key and plain and self._exists(*key):
             if key[0] != dataset:
-                return Link(
-                    batch,
-                    dataset,
-                    name,
-                    location,
-                    target,
+                return (
                     LinkState.MISPLACED,
                     key,
                     f"the target is in dataset {key[0]!r}, not {dataset!r}",
                 )
-            return Link(batch, dataset, name, location, target, LinkState.OK, key)
+            return LinkState.OK, key, ""
         state, detail = self._walk(Path(location).parent, target, dataset)
-        return Link(batch, dataset, name, location, target, state, key, detail)
+        return state, key, detail
 
     def _lexical(self, base: str | Path, target: str) -> tuple[str, ...] | None:
         """The target's parts relative to the root, or None if its text leaves the root."""

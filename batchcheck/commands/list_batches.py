@@ -26,7 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Links are judged by their target folder alone: no metadata is read."""
-    store = scan(ctx.settings.root, options(ctx, shared="none", metadata=False, data=False))
+    store = scan(
+        ctx.settings.root,
+        options(ctx, shared="none", metadata=False, data=False),
+        ctx.progress(),
+    )
     result = list_batches(store)
     write(
         ctx,

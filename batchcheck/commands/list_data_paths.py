@@ -27,7 +27,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     """No metadata: one batch and what it links, or every batch and all of ``_shared``."""
     root = ctx.settings.root
     if args.batch is None:
-        store = scan(root, options(ctx, shared="all", metadata=False))
+        store = scan(root, options(ctx, shared="all", metadata=False), ctx.progress())
         name = None
     else:
         name = batch_name(args.batch, root, ctx.cwd)

@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Read ``_shared`` with its metadata and no batch."""
-    store = scan(ctx.settings.root, options(ctx, batches=(), shared="all", data=False))
+    store = scan(
+        ctx.settings.root, options(ctx, batches=(), shared="all", data=False), ctx.progress()
+    )
     result = shared_experiments(store, args.dataset)
     write(
         ctx,

@@ -191,6 +191,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     store = scan(
         settings.root,
         ctx.scan_options(batches=(args.batch,), data=False),
+        ctx.progress(),
     )
     try:
         plan = make_plan(sweep, store, settings, args.batch)

@@ -40,7 +40,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         )
         result = resolve_batch_path(store, query)
     else:
-        store = scan(root, options(ctx, shared="none", metadata=False, data=False))
+        store = scan(root, options(ctx, shared="none", metadata=False, data=False), ctx.progress())
         found = load_experiments(
             root,
             [(query.dataset, query.name)],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from batchcheck.findings import Finding, Severity
@@ -43,6 +44,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+@lru_cache(maxsize=1024)
 def model_token(model: str) -> str:
     """The model as names write it: lowercased, punctuation dropped (``gpt-4o`` -> ``gpt4o``)."""
     return "".join(ch for ch in model.lower() if ch.isalnum())
