@@ -29,6 +29,7 @@ from batchcheck.experiments import (
     ExperimentRead,
     ReadOptions,
     all_unchanged,
+    is_real_dir,
     stamps_digest,
 )
 from batchcheck.findings import CheckResult, Finding, Severity
@@ -36,6 +37,8 @@ from batchcheck.store import SHARED, Store
 
 FORMAT = 1
 RACY_NS = 2_000_000_000
+# What reading a missing, truncated or otherwise damaged cache file can raise.
+DAMAGED = (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError)
 
 
 def default_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -102,7 +105,7 @@ class ScanCache:
             return {
                 folder: ExperimentRead.unpack(row) for folder, row in data["experiments"].items()
             }
-        except (OSError, EOFError, ValueError, TypeError, KeyError):
+        except DAMAGED:
             return {}  # missing, unreadable or damaged: read everything afresh
 
     def _settled(self, read: ExperimentRead) -> bool:
@@ -135,8 +138,12 @@ def _tree(store: Store) -> list[str]:
     a removed and re-added entry. Experiments carry their own signatures.
     """
     root = str(store.root)
-    paths = [root, os.path.join(root, SHARED)]
-    paths.extend(os.path.join(root, SHARED, ds) for ds in {key[0] for key in store.experiments})
+    shared = os.path.join(root, SHARED)
+    paths = [root, shared]
+    # Every dataset folder, also one with no experiment yet (its first one moves only its mtime).
+    if is_real_dir(shared):
+        with contextlib.suppress(OSError), os.scandir(shared) as entries:
+            paths.extend(entry.path for entry in entries)
     for batch in store.batches.values():
         paths.append(str(batch.path))
         paths.extend(os.path.join(batch.path, ds) for ds in batch.datasets)
@@ -158,25 +165,25 @@ class ResultCache:
         self.started_ns = time.time_ns()
 
     def lookup(self, workers: int) -> CheckResult | None:
-        """The cached result if the store is exactly as it was, else None."""
+        """The cached result if the store is exactly as it was, else None (also when the file
+        is missing or damaged: every use of its content is inside the ``try``)."""
         try:
             with open(self.path, "rb") as handle:
                 data = marshal.load(handle)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return None
-            tree, folders, digests = data["tree"], data["folders"], data["digests"]
-            rows, counts = data["findings"], data["counts"]
-        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            if any(_stamp(path) != stamp for path, stamp in data["tree"]):
+                return None
+            folders = data["folders"].split("\0") if data["folders"] else []
+            if not all_unchanged(folders, data["digests"], workers):
+                return None
+            findings = tuple(
+                Finding(Path(p), code, msg, Severity(sev), tuple(Path(r) for r in rel), line)
+                for p, code, msg, sev, rel, line in data["findings"]
+            )
+            return CheckResult(findings, data["counts"])
+        except DAMAGED:
             return None
-        if any(_stamp(path) != stamp for path, stamp in tree):
-            return None
-        if not all_unchanged(folders.split("\0") if folders else [], digests, workers):
-            return None
-        findings = tuple(
-            Finding(Path(p), code, msg, Severity(sev), tuple(Path(r) for r in rel), line)
-            for p, code, msg, sev, rel, line in rows
-        )
-        return CheckResult(findings, counts)
 
     def save(self, store: Store, result: CheckResult) -> None:
         """Remember the result, unless part of the store changed too recently to trust."""
