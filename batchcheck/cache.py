@@ -60,8 +60,10 @@ def _write(path: Path, data: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
+            payload = marshal.dumps(data)
             with os.fdopen(fd, "wb") as handle:
-                marshal.dump(data, handle)
+                handle.write(hashlib.md5(payload, usedforsecurity=False).digest())
+                handle.write(payload)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -69,6 +71,15 @@ def _write(path: Path, data: dict[str, Any]) -> None:
             raise
     except (OSError, ValueError):
         return
+
+
+def _read(path: Path) -> Any:
+    """What ``_write`` wrote, if its checksum still holds (a damaged byte is never trusted)."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if hashlib.md5(raw[16:], usedforsecurity=False).digest() != raw[:16]:
+        raise ValueError("checksum mismatch")
+    return marshal.loads(raw[16:])
 
 
 def _key(root: Path, options: ReadOptions) -> str:
@@ -98,8 +109,7 @@ class ScanCache:
     def load(self) -> dict[str, ExperimentRead]:
         """Earlier reads by folder; empty when there is no usable cache file."""
         try:
-            with open(self.path, "rb") as handle:
-                data = marshal.load(handle)
+            data = _read(self.path)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return {}
             return {
@@ -168,8 +178,7 @@ class ResultCache:
         """The cached result if the store is exactly as it was, else None (also when the file
         is missing or damaged: every use of its content is inside the ``try``)."""
         try:
-            with open(self.path, "rb") as handle:
-                data = marshal.load(handle)
+            data = _read(self.path)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return None
             if any(_stamp(path) != stamp for path, stamp in data["tree"]):

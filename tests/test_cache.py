@@ -9,6 +9,7 @@ move ``started_ns`` forward instead of waiting.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import os
@@ -308,9 +309,10 @@ def _empty(path: Path) -> None:
 
 
 def _wrong_shape(path: Path) -> None:
-    """Valid marshal, the right format number, nothing else right."""
-    data = marshal.loads(path.read_bytes())
-    path.write_bytes(marshal.dumps({key: [1] for key in data} | {"format": data["format"]}))
+    """A valid checksum over valid marshal with the right format number, nothing else right."""
+    data = marshal.loads(path.read_bytes()[16:])  # after the 16-byte MD5 of the payload
+    payload = marshal.dumps({key: [1] for key in data} | {"format": data["format"]})
+    path.write_bytes(hashlib.md5(payload, usedforsecurity=False).digest() + payload)
 
 
 def _flipped_byte(path: Path) -> None:
