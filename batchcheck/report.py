@@ -16,7 +16,7 @@ import posixpath
 import re
 import stat
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -334,33 +334,36 @@ def tree_size(path: Path) -> tuple[int, bool]:
     return total, complete
 
 
+def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[Any, Any]]:
+    """(path, comparable value) of every leaf; a list is one leaf, as a whole."""
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, path)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            yield path, json.dumps(value, sort_keys=True, default=str)
+        else:
+            yield path, float(value)  # 1 and 1.0 are one configuration, as in the fingerprint
+
+
 def varying_parameters(params: Iterable[Mapping[str, Any]]) -> list[Param]:
-    """Parameters whose values differ among ``params``, found with deepdiff against the first.
+    """Parameters whose values differ among ``params`` (a value missing somewhere counts).
 
-    Numbers compare by value (``1`` and ``1.0`` are the same configuration, as in the
-    fingerprint); a difference inside a list is reported for the whole list.
+    One pass over each experiment's leaves, so a batch of any size costs what reading it
+    costs; ``compare-experiments`` shows the full deepdiff of two experiments.
     """
-    from deepdiff import DeepDiff
-
-    unique = list({json.dumps(p, sort_keys=True, default=str): p for p in params}.values())
-    if len(unique) < 2:
-        return []
-    first = unique[0]
-    paths: set[tuple[str, ...]] = set()
-    for other in unique[1:]:
-        tree = DeepDiff(first, other, view="tree", ignore_numeric_type_changes=True)
-        for items in tree.values():
-            for item in items:
-                parts: list[str] = []
-                for part in item.path(output_format="list"):
-                    if not isinstance(part, str):
-                        break
-                    parts.append(part)
-                if parts:
-                    paths.add(tuple(parts))
+    trees = list(params)
+    seen: dict[tuple[str, ...], set[Any]] = defaultdict(set)
+    counts: Counter[tuple[str, ...]] = Counter()
+    for tree in trees:
+        for path, value in _leaves(tree):
+            seen[path].add(value)
+            counts[path] += 1
     out = []
-    for path in sorted(paths):
-        values = {show_value(_lookup(p, path)) or "(missing)" for p in unique}
+    for path in sorted(
+        p for p, values in seen.items() if len(values) > 1 or counts[p] < len(trees)
+    ):
+        values = {show_value(_lookup(tree, path)) or "(missing)" for tree in trees}
         out.append(Param(".".join(path), sorted(values, key=_natural)))
     return out
 

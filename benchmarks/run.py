@@ -46,7 +46,7 @@ def _run(argv: list[str]) -> tuple[float, float]:
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
+    if proc.returncode != 0:  # the generated stores are healthy: anything else is a failure
         raise SystemExit(f"{' '.join(argv)} failed with exit {proc.returncode}")
     return elapsed, usage.ru_maxrss / 1024
 
