@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -208,11 +209,14 @@ class ScanOptions:
         return ReadOptions(self.metadata, self.data, self.max_metadata_bytes, self.judge)
 
 
+_NAME = attrgetter("name")
+
+
 def _entries(path: str) -> list[os.DirEntry[str]]:
     """Visible entries of a folder, sorted by name. Raises OSError like os.scandir."""
     with os.scandir(path) as it:
         entries = [e for e in it if not is_hidden(e.name)]
-    entries.sort(key=lambda e: e.name)
+    entries.sort(key=_NAME)
     return entries
 
 
@@ -409,7 +413,8 @@ class _Scanner:
             self.stats["folders"] += 1
             links: list[Link] = []
             for item in items:
-                item_kind = entry_kind(item)
+                # d_type answers is_symlink without a system call: the common case first.
+                item_kind = "symlink" if item.is_symlink() else entry_kind(item)
                 if item_kind == "symlink":
                     try:
                         target = os.readlink(item.path)
