@@ -17,7 +17,7 @@ import re
 import stat
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -56,7 +56,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # -- the context ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Target:
     """Where something is shown: a page (relative, without extension) and an anchor on it."""
 
@@ -64,7 +64,7 @@ class Target:
     anchor: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Ref:
     """A name and, when it exists in the report, where it is shown."""
 
@@ -72,7 +72,7 @@ class Ref:
     target: Target | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Param:
     """A parameter that varies among a batch's experiments, with the values seen."""
 
@@ -80,7 +80,7 @@ class Param:
     values: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Row:
     """One link of a batch: what it reaches and whether the batch generated or reused it."""
 
@@ -98,7 +98,7 @@ class Row:
     codes: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BatchDataset:
     """A dataset folder of a batch with its link rows."""
 
@@ -106,14 +106,17 @@ class BatchDataset:
     rows: list[Row]
 
 
-@dataclass(frozen=True, slots=True)
-class BatchSummary:
-    """A batch as the index of a large store lists it: its figures and its page."""
+@dataclass(frozen=True)
+class BatchView:
+    """A batch with its rows per dataset and the parameters that vary inside it."""
 
     name: str
     target: Target
     date: str
     purpose: str
+    datasets: list[BatchDataset]
+    varying: list[Param]
+    experiments: list[ExperimentView]
     links: int
     new: int
     reused: int
@@ -121,20 +124,7 @@ class BatchSummary:
     findings: int
 
 
-@dataclass(frozen=True, slots=True)
-class BatchView(BatchSummary):
-    """A batch with its rows per dataset and the parameters that vary inside it.
-
-    On a large store it is built only while its own page is rendered, so the rows of no more
-    than one batch are held at a time.
-    """
-
-    datasets: list[BatchDataset]
-    varying: list[Param]
-    experiments: list[ExperimentView]
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ExperimentView:
     """A physical experiment in ``_shared`` as the report describes it."""
 
@@ -160,7 +150,7 @@ class ExperimentView:
     codes: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GridEntry:
     """One experiment in a grid cell, with the batches that link it."""
 
@@ -168,7 +158,7 @@ class GridEntry:
     batches: list[Ref]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Cell:
     """One configuration of a grid: its first experiments and how many more there are."""
 
@@ -176,7 +166,7 @@ class Cell:
     more: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Grid:
     """Temperature (rows) x top_p (columns) for one generation model of one dataset."""
 
@@ -185,27 +175,21 @@ class Grid:
     rows: list[tuple[str, list[Cell]]]
 
 
-@dataclass(frozen=True, slots=True)
-class DatasetSummary:
-    """A dataset as the index of a large store lists it."""
+@dataclass(frozen=True)
+class DatasetView:
+    """A dataset: its parameter grids and its physical experiments."""
 
     name: str
     target: Target
+    experiments: list[ExperimentView]  # those described on this dataset's page or section
     count: int
+    grids: list[Grid]
+    ungridded: list[Ref]
     batches: list[Ref]
     links: int
 
 
-@dataclass(frozen=True, slots=True)
-class DatasetView(DatasetSummary):
-    """A dataset: its parameter grids and its physical experiments (built like BatchView)."""
-
-    experiments: list[ExperimentView]  # those described on this dataset's page or section
-    grids: list[Grid]
-    ungridded: list[Ref]
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReuseRow:
     """A physical experiment that two or more batches link."""
 
@@ -214,7 +198,7 @@ class ReuseRow:
     batches: list[Ref]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reuse:
     """Which experiments batches share, and a Mermaid graph when the store is small."""
 
@@ -226,7 +210,7 @@ class Reuse:
     edges: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FindingView:
     """One finding of ``check``, linked to what it is about."""
 
@@ -237,7 +221,7 @@ class FindingView:
     related: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuleGroup:
     """The findings of one rule."""
 
@@ -249,7 +233,7 @@ class RuleGroup:
     hidden: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Summary:
     """The figures at the top of the index."""
 
@@ -271,22 +255,19 @@ class Summary:
     rules: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Report:
-    """Everything the templates lay out. On a small store ``batches`` and ``datasets`` are
-    full views (BatchView, DatasetView); on a large one the index lists summaries and
-    ``subpages`` builds each batch and dataset page's view as that page is rendered."""
+    """Everything the templates lay out."""
 
     title: str
     root: str
     generated: str
     paged: bool
     summary: Summary
-    batches: list[BatchSummary]
-    datasets: list[DatasetSummary]
+    batches: list[BatchView]
+    datasets: list[DatasetView]
     reuse: Reuse
     rules: list[RuleGroup]
-    subpages: Callable[[], Iterator[tuple[str, str, dict[str, Any]]]]
     size_note: str = SIZE_NOTE
     thresholds: Mapping[str, int] = field(
         default_factory=lambda: {"batches": LARGE_BATCHES, "experiments": LARGE_EXPERIMENTS}
