@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import multiprocessing
 import os
 import posixpath
 import re
 import stat
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from batchcheck.errors import UsageError
+from batchcheck.experiments import PARALLEL_MIN
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.fingerprint import SHORT
 from batchcheck.formats.view import plural
@@ -42,6 +46,21 @@ INDEX_ROWS_MAX = 500  # rows of a list on the index page (reuse, each rule's fin
 GRID_CELL_MAX = 6  # experiments listed in one grid cell; the rest are counted
 VALUE_MAX = 60  # characters of a parameter value shown in a table cell
 FORMATS = {"md": ".md", "html": ".html"}
+# Metadata the pages read besides the rules' fields and the fingerprint fields (dotted paths).
+METADATA_FIELDS = frozenset(
+    {
+        "created_at",
+        "experiment_description",
+        "experiment_purpose",
+        "original_batch",
+        "parameter_fingerprint",
+        "generation.model",
+        "generation.temperature",
+        "generation.top_p",
+        "generation.max_tokens",
+        "validation.model",
+    }
+)
 PAGE_TEMPLATES = ("index", "batch", "dataset")
 SIZE_NOTE = (
     "Sizes are the apparent sizes (st_size) of the regular files under each experiment folder "
@@ -49,6 +68,7 @@ SIZE_NOTE = (
     "file counts once per name. Saved by reuse: for each experiment linked n > 1 times, "
     "(n - 1) x its size, i.e. the copies that reuse avoided."
 )
+SIZE_CHUNK = 2000  # experiment folders measured by one task of a worker process
 _BATCH_NAME = re.compile(r"^batch_(\d{4})(\d{2})(\d{2})_(.+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -56,7 +76,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # -- the context ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """Where something is shown: a page (relative, without extension) and an anchor on it."""
 
@@ -64,7 +84,7 @@ class Target:
     anchor: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A name and, when it exists in the report, where it is shown."""
 
@@ -72,7 +92,7 @@ class Ref:
     target: Target | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     """A parameter that varies among a batch's experiments, with the values seen."""
 
@@ -80,7 +100,7 @@ class Param:
     values: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One link of a batch: what it reaches and whether the batch generated or reused it."""
 
@@ -98,7 +118,7 @@ class Row:
     codes: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchDataset:
     """A dataset folder of a batch with its link rows."""
 
@@ -106,17 +126,14 @@ class BatchDataset:
     rows: list[Row]
 
 
-@dataclass(frozen=True)
-class BatchView:
-    """A batch with its rows per dataset and the parameters that vary inside it."""
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """A batch as the index of a large store lists it: its figures and its page."""
 
     name: str
     target: Target
     date: str
     purpose: str
-    datasets: list[BatchDataset]
-    varying: list[Param]
-    experiments: list[ExperimentView]
     links: int
     new: int
     reused: int
@@ -124,7 +141,20 @@ class BatchView:
     findings: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class BatchView(BatchSummary):
+    """A batch with its rows per dataset and the parameters that vary inside it.
+
+    On a large store it is built only while its own page is rendered, so the rows of no more
+    than one batch are held at a time.
+    """
+
+    datasets: list[BatchDataset]
+    varying: list[Param]
+    experiments: list[ExperimentView]
+
+
+@dataclass(frozen=True, slots=True)
 class ExperimentView:
     """A physical experiment in ``_shared`` as the report describes it."""
 
@@ -150,7 +180,7 @@ class ExperimentView:
     codes: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GridEntry:
     """One experiment in a grid cell, with the batches that link it."""
 
@@ -158,7 +188,7 @@ class GridEntry:
     batches: list[Ref]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One configuration of a grid: its first experiments and how many more there are."""
 
@@ -166,7 +196,7 @@ class Cell:
     more: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grid:
     """Temperature (rows) x top_p (columns) for one generation model of one dataset."""
 
@@ -175,21 +205,27 @@ class Grid:
     rows: list[tuple[str, list[Cell]]]
 
 
-@dataclass(frozen=True)
-class DatasetView:
-    """A dataset: its parameter grids and its physical experiments."""
+@dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """A dataset as the index of a large store lists it."""
 
     name: str
     target: Target
-    experiments: list[ExperimentView]  # those described on this dataset's page or section
     count: int
-    grids: list[Grid]
-    ungridded: list[Ref]
     batches: list[Ref]
     links: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class DatasetView(DatasetSummary):
+    """A dataset: its parameter grids and its physical experiments (built like BatchView)."""
+
+    experiments: list[ExperimentView]  # those described on this dataset's page or section
+    grids: list[Grid]
+    ungridded: list[Ref]
+
+
+@dataclass(frozen=True, slots=True)
 class ReuseRow:
     """A physical experiment that two or more batches link."""
 
@@ -198,7 +234,7 @@ class ReuseRow:
     batches: list[Ref]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reuse:
     """Which experiments batches share, and a Mermaid graph when the store is small."""
 
@@ -210,7 +246,7 @@ class Reuse:
     edges: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FindingView:
     """One finding of ``check``, linked to what it is about."""
 
@@ -221,7 +257,7 @@ class FindingView:
     related: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleGroup:
     """The findings of one rule."""
 
@@ -233,7 +269,7 @@ class RuleGroup:
     hidden: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     """The figures at the top of the index."""
 
@@ -255,19 +291,22 @@ class Summary:
     rules: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
-    """Everything the templates lay out."""
+    """Everything the templates lay out. On a small store ``batches`` and ``datasets`` are
+    full views (BatchView, DatasetView); on a large one the index lists summaries and
+    ``subpages`` builds each batch and dataset page's view as that page is rendered."""
 
     title: str
     root: str
     generated: str
     paged: bool
     summary: Summary
-    batches: list[BatchView]
-    datasets: list[DatasetView]
+    batches: list[BatchSummary]
+    datasets: list[DatasetSummary]
     reuse: Reuse
     rules: list[RuleGroup]
+    subpages: Callable[[], Iterator[tuple[str, str, Callable[[], dict[str, Any]]]]]
     size_note: str = SIZE_NOTE
     thresholds: Mapping[str, int] = field(
         default_factory=lambda: {"batches": LARGE_BATCHES, "experiments": LARGE_EXPERIMENTS}
@@ -301,18 +340,24 @@ class _Slugs:
 
 def show_value(value: Any) -> str:
     """A metadata value as short text: strings as they are, the rest as JSON."""
-    if value is None:
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is int or (kind is float and math.isfinite(value)):
+        text = repr(value)  # what json.dumps writes, without its machinery
+    elif value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    else:
+        text = json.dumps(value, ensure_ascii=False)
     text = display(" ".join(text.split()))
     return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
 
 
-def tree_size(path: Path) -> tuple[int, bool]:
+def tree_size(path: Path | str) -> tuple[int, bool]:
     """Bytes of the regular files under ``path`` (lstat, never following a link), and
     whether every folder could be read."""
     total, complete = 0, True
-    pending = [path]
+    pending = [os.fspath(path)]
     while pending:
         folder = pending.pop()
         try:
@@ -328,22 +373,45 @@ def tree_size(path: Path) -> tuple[int, bool]:
                 complete = False
                 continue
             if stat.S_ISDIR(st.st_mode):
-                pending.append(Path(entry.path))
+                pending.append(entry.path)
             elif stat.S_ISREG(st.st_mode):
                 total += st.st_size
     return total, complete
 
 
-def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[Any, Any]]:
-    """(path, comparable value) of every leaf; a list is one leaf, as a whole."""
+def tree_sizes(folders: list[str], workers: int) -> list[tuple[int, bool]]:
+    """:func:`tree_size` of each folder; a large store's are shared among ``workers`` forked
+    processes, since each folder costs a listing and an lstat per file."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if workers < 2 or len(folders) < PARALLEL_MIN or not forkable:
+        return [tree_size(folder) for folder in folders]
+    chunks = [folders[i : i + SIZE_CHUNK] for i in range(0, len(folders), SIZE_CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return [size for sizes in pool.map(_tree_sizes, chunks) for size in sizes]
+
+
+def _tree_sizes(folders: list[str]) -> list[tuple[int, bool]]:
+    return [tree_size(folder) for folder in folders]
+
+
+def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...], out: list[tuple[Any, Any]]) -> None:
+    """Append (path, comparable value) of every leaf to ``out``; a list is one leaf, as a whole.
+
+    Strings compare as themselves, numbers as floats (1 and 1.0 are one configuration, as in
+    the fingerprint), anything else as its JSON text in a 1-tuple, so it never equals a string.
+    """
     for key, value in data.items():
         path = (*prefix, str(key))
-        if isinstance(value, Mapping) and value:
-            yield from _leaves(value, path)
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            yield path, json.dumps(value, sort_keys=True, default=str)
+        kind = type(value)
+        if kind is str:
+            out.append((path, value))
+        elif kind is float or kind is int:
+            out.append((path, float(value)))
+        elif isinstance(value, Mapping) and value:
+            _leaves(value, path, out)
         else:
-            yield path, float(value)  # 1 and 1.0 are one configuration, as in the fingerprint
+            out.append((path, (json.dumps(value, sort_keys=True, default=str),)))
 
 
 def varying_parameters(params: Iterable[Mapping[str, Any]]) -> list[Param]:
@@ -353,12 +421,13 @@ def varying_parameters(params: Iterable[Mapping[str, Any]]) -> list[Param]:
     costs; ``compare-experiments`` shows the full deepdiff of two experiments.
     """
     trees = list(params)
-    seen: dict[tuple[str, ...], set[Any]] = defaultdict(set)
-    counts: Counter[tuple[str, ...]] = Counter()
+    leaves: list[tuple[Any, Any]] = []
     for tree in trees:
-        for path, value in _leaves(tree):
-            seen[path].add(value)
-            counts[path] += 1
+        _leaves(tree, (), leaves)
+    seen: dict[tuple[str, ...], set[Any]] = defaultdict(set)
+    counts: Counter[tuple[str, ...]] = Counter(path for path, _ in leaves)
+    for path, value in leaves:
+        seen[path].add(value)
     out = []
     for path in sorted(
         p for p, values in seen.items() if len(values) > 1 or counts[p] < len(trees)
@@ -392,37 +461,53 @@ def href(target: Target, page: str, ext: str) -> str:
     return f"{_relative(target.page + ext, page)}#{target.anchor}"
 
 
-@lru_cache(maxsize=4096)
 def _relative(file: str, page: str) -> str:
-    return posixpath.relpath(file, posixpath.dirname(page) or ".")
+    """``file`` relative to the folder of ``page`` (both relative to the output folder)."""
+    folder, name = posixpath.split(file)
+    way = _relative_folder(folder, posixpath.dirname(page))
+    return name if way == "." else f"{way}/{name}"
+
+
+@lru_cache(maxsize=256)
+def _relative_folder(folder: str, start: str) -> str:
+    """Pages live in a handful of folders: each pair is worked out once."""
+    return posixpath.relpath(folder or ".", start or ".")
 
 
 # -- building the context ---------------------------------------------------------------------
 
+Key = tuple[str, str]
+
 
 class _Builder:
-    """Builds one :class:`Report`; holds the lookups the sections share."""
+    """Builds one :class:`Report`; holds the lookups the sections share.
 
-    def __init__(self, store: Store, index: StoreIndex, result: CheckResult) -> None:
+    Only what the index needs is computed up front; a large store's batch and dataset views
+    are built page by page (see :meth:`subpages`). Paths stay text: the model keeps them so.
+    """
+
+    def __init__(self, store: Store, index: StoreIndex, result: CheckResult, workers: int) -> None:
         self.store = store
         self.index = index
         self.result = result
+        self.root = str(store.root) + os.sep
         self.paged = (
             len(store.batches) > LARGE_BATCHES or len(store.experiments) > LARGE_EXPERIMENTS
         )
         slugs = _Slugs()
-        batch_slugs = {name: slugs("batches", name) for name in store.batches}
+        self.batch_slugs = {name: slugs("batches", name) for name in store.batches}
         dataset_slugs = {name: slugs("datasets", name) for name in store.datasets()}
         self.batch_targets = {
-            name: self._target("batches", s, "batch") for name, s in batch_slugs.items()
+            name: self._target("batches", s, "batch") for name, s in self.batch_slugs.items()
         }
         self.dataset_targets = {
             name: self._target("datasets", s, "dataset") for name, s in dataset_slugs.items()
         }
-        self.ok_links: dict[tuple[str, str], list[Link]] = {
-            key: [link for link in links if link.state is LinkState.OK]
-            for key, links in index.links_to.items()
-        }
+        # The batch of every link that reaches each experiment, in scan order.
+        self.linked: dict[Key, list[str]] = defaultdict(list)
+        for link in store.links():
+            if link.state is LinkState.OK and link.key is not None:
+                self.linked[link.key].append(link.batch)
         self.exp_targets = {
             key: Target(
                 self._home(exp),
@@ -430,29 +515,29 @@ class _Builder:
             )
             for key, exp in store.experiments.items()
         }
-        self.link_targets = {
-            link.path: Target(
-                self.batch_targets[link.batch].page,
-                f"link-{batch_slugs[link.batch]}-"
-                f"{slugs('link-' + link.batch, link.dataset + '-' + link.name)}",
-            )
-            for link in store.links()
-        }
-        self.by_path: dict[Path, list[Finding]] = defaultdict(list)
+        self.by_path: dict[str, list[Finding]] = defaultdict(list)
+        batch_paths = {str(batch.path): name for name, batch in store.batches.items()}
+        self.batch_findings: Counter[str] = Counter()
         for finding in result.findings:
-            self.by_path[finding.path].append(finding)
-        self.sizes: dict[tuple[str, str], int] = {}
+            text = str(finding.path)
+            self.by_path[text].append(finding)
+            if text.startswith(self.root):
+                top = self.root + text[len(self.root) :].split(os.sep, 1)[0]
+                if top in batch_paths:
+                    self.batch_findings[batch_paths[top]] += 1
+        measured = tree_sizes([exp.location for exp in store.experiments.values()], workers)
+        self.sizes: dict[Key, int] = {}
         self.unreadable = 0
-        for key, exp in store.experiments.items():
-            size, complete = tree_size(exp.path)
+        for key, (size, complete) in zip(store.experiments, measured, strict=True):
             self.sizes[key] = size
             self.unreadable += not complete
+        self.link_targets = lru_cache(maxsize=4)(self._link_targets)
 
     def _home(self, exp: Experiment) -> str:
         """The page that describes an experiment: on a large store the page of the batch that
         generated it (so no page grows with the whole store), else its dataset's section."""
         origin = exp.metadata.get("original_batch")
-        if self.paged and any(link.batch == origin for link in self.ok_links.get(exp.key, ())):
+        if self.paged and origin in self.linked.get(exp.key, ()):
             return self.batch_targets[origin].page
         return self.dataset_targets[exp.dataset].page
 
@@ -460,66 +545,101 @@ class _Builder:
         page = f"{folder}/{name}" if self.paged else "index"
         return Target(page, f"{kind}-{name}")
 
-    def rel(self, path: Path) -> str:
-        return display(self.index.rel(path))
+    def _link_targets(self, batch: str) -> dict[str, Target]:
+        """Link path -> where its row is, for one batch (anchors are unique per batch)."""
+        slugs = _Slugs()
+        page, prefix = self.batch_targets[batch].page, f"link-{self.batch_slugs[batch]}-"
+        return {
+            link.location: Target(page, prefix + slugs("", f"{link.dataset}-{link.name}"))
+            for link in self.store.batches[batch].links
+        }
+
+    def rel(self, path: str) -> str:
+        return display(path[len(self.root) :] if path.startswith(self.root) else path)
 
     def batch_ref(self, name: str) -> Ref:
         return Ref(display(name), self.batch_targets.get(name))
 
-    def exp_ref(self, key: tuple[str, str]) -> Ref:
+    def batch_refs(self, key: Key) -> list[Ref]:
+        """The batches that link an experiment, by name."""
+        return [self.batch_ref(b) for b in sorted(set(self.linked.get(key, ())))]
+
+    def exp_ref(self, key: Key) -> Ref:
         return Ref(display(key[1]), self.exp_targets.get(key))
 
-    def codes(self, *paths: Path) -> list[str]:
+    def codes(self, *paths: str) -> list[str]:
         return sorted({f.code for path in paths for f in self.by_path.get(path, ())})
 
     # -- batches ---------------------------------------------------------------------------
 
-    def row(self, link: Link) -> Row:
+    def status(self, link: Link, exp: Experiment | None) -> tuple[str, str]:
+        """new / reused / unknown / broken, and its text, for a link and what it names."""
+        if link.state is not LinkState.OK or exp is None:
+            return "broken", f"{link.state.value}: {link.detail}".rstrip(": ")
+        origin = exp.metadata.fields.get("original_batch")
+        if not isinstance(origin, str):
+            return "unknown", "unknown (no original_batch)"
+        if origin == link.batch:
+            return "new", "new"
+        if origin not in self.store.batches:
+            return "reused", "reused from (no such batch)"
+        return "reused", "reused from"
+
+    def row(self, link: Link, target: Target) -> Row:
         exp = self.store.experiments.get(link.key) if link.key else None
-        ok = link.state is LinkState.OK and exp is not None
-        origin_name = exp.metadata.get("original_batch") if exp else None
-        origin = None
-        if not ok:
-            status, text = "broken", f"{link.state.value}: {link.detail}".rstrip(": ")
-        elif not isinstance(origin_name, str):
-            status, text = "unknown", "unknown (no original_batch)"
-        elif origin_name == link.batch:
-            status, text = "new", "new"
-        else:
-            origin = self.batch_ref(origin_name)
-            status, text = "reused", "reused from"
-            if origin_name not in self.store.batches:
-                text = "reused from (no such batch)"
-        meta = exp.metadata if exp else None
+        status, text = self.status(link, exp)
+        reached = exp if status != "broken" else None
+        fields = exp.metadata.fields if exp else {}
+        generation = _section(fields, "generation")
         return Row(
             name=display(link.name),
-            target=self.link_targets[link.path],
+            target=target,
             state=link.state.value,
-            experiment=self.exp_ref(exp.key) if ok and exp else None,
+            experiment=self.exp_ref(reached.key) if reached else None,
             status=status,
             status_text=text,
-            origin=origin,
-            fingerprint=self.short(exp) if ok and exp else "",
-            model=show_value(meta.get("generation.model")) if meta else "",
-            temperature=show_value(meta.get("generation.temperature")) if meta else "",
-            top_p=show_value(meta.get("generation.top_p")) if meta else "",
-            codes=self.codes(link.path, *([exp.path] if exp else [])),
+            origin=self.batch_ref(fields["original_batch"]) if status == "reused" else None,
+            fingerprint=self.short(reached) if reached else "",
+            model=show_value(generation.get("model")),
+            temperature=show_value(generation.get("temperature")),
+            top_p=show_value(generation.get("top_p")),
+            codes=self.codes(link.location, *([exp.location] if exp else [])),
         )
 
     def short(self, exp: Experiment) -> str:
-        stored = exp.metadata.get("parameter_fingerprint")
+        stored = exp.metadata.fields.get("parameter_fingerprint")
         if isinstance(stored, str) and stored:
             return stored[:SHORT]
         recomputed = self.index.recomputed(exp)
         return recomputed[:SHORT] if recomputed else ""
 
+    def batch_summary(self, name: str) -> BatchSummary:
+        batch = self.store.batches[name]
+        experiments = self.store.experiments
+        counts = Counter(
+            self.status(link, experiments.get(link.key) if link.key else None)[0]
+            for link in batch.links
+        )
+        match = _BATCH_NAME.match(name)
+        return BatchSummary(
+            name=display(name),
+            target=self.batch_targets[name],
+            date=f"{match[1]}-{match[2]}-{match[3]}" if match else "",
+            purpose=display(match[4]) if match else "",
+            links=sum(counts.values()),
+            new=counts["new"],
+            reused=counts["reused"],
+            broken=counts["broken"],
+            findings=self.batch_findings[name],
+        )
+
     def batch(self, name: str) -> BatchView:
         batch = self.store.batches[name]
+        targets = self.link_targets(name)
         datasets = [
-            BatchDataset(display(ds), [self.row(link) for link in links])
+            BatchDataset(display(ds), [self.row(link, targets[link.location]) for link in links])
             for ds, links in batch.datasets.items()
         ]
-        rows = [row for ds in datasets for row in ds.rows]
         fields = self.index.settings.fingerprint_fields
         params = [
             {k: v for k, v in self.store.experiments[key].metadata.fields.items() if k in fields}
@@ -528,59 +648,47 @@ class _Builder:
             )
             if key in self.store.experiments
         ]
-        match = _BATCH_NAME.match(name)
-        prefix = str(batch.path) + os.sep
+        summary = self.batch_summary(name)
         return BatchView(
-            name=display(name),
-            target=self.batch_targets[name],
-            date=f"{match[1]}-{match[2]}-{match[3]}" if match else "",
-            purpose=display(match[4]) if match else "",
+            **_shallow(summary),
             datasets=datasets,
             varying=varying_parameters(params),
             experiments=self.homed(self.batch_targets[name].page),
-            links=len(rows),
-            new=sum(r.status == "new" for r in rows),
-            reused=sum(r.status == "reused" for r in rows),
-            broken=sum(r.status == "broken" for r in rows),
-            findings=sum(
-                len(found)
-                for path, found in self.by_path.items()
-                if path == batch.path or str(path).startswith(prefix)
-            ),
         )
 
     # -- datasets ---------------------------------------------------------------------------
 
     def experiment(self, exp: Experiment) -> ExperimentView:
         meta = exp.metadata
-        stored = meta.get("parameter_fingerprint")
+        fields = meta.fields
+        generation = _section(fields, "generation")
+        stored = fields.get("parameter_fingerprint")
         recomputed = self.index.recomputed(exp)
         note = ""
         if isinstance(stored, str) and recomputed and stored != recomputed:
             note = f"stored value differs from the recomputed {recomputed[:SHORT]}"
-        origin = meta.get("original_batch")
-        links = self.ok_links.get(exp.key, [])
+        origin = fields.get("original_batch")
         return ExperimentView(
             dataset=display(exp.dataset),
             name=display(exp.name),
             target=self.exp_targets[exp.key],
-            path=self.rel(exp.path),
+            path=self.rel(exp.location),
             fingerprint=self.short(exp),
             fingerprint_note=note,
-            created=show_value(meta.get("created_at")).replace("T", " ", 1),
+            created=show_value(fields.get("created_at")).replace("T", " ", 1),
             origin=self.batch_ref(origin) if isinstance(origin, str) else None,
-            model=show_value(meta.get("generation.model")),
-            temperature=show_value(meta.get("generation.temperature")),
-            top_p=show_value(meta.get("generation.top_p")),
-            max_tokens=show_value(meta.get("generation.max_tokens")),
-            validation_model=show_value(meta.get("validation.model")),
-            purpose=show_value(meta.get("experiment_purpose")),
-            description=display(" ".join(str(meta.get("experiment_description") or "").split())),
-            linked_by=[self.batch_ref(b) for b in sorted({link.batch for link in links})],
+            model=show_value(generation.get("model")),
+            temperature=show_value(generation.get("temperature")),
+            top_p=show_value(generation.get("top_p")),
+            max_tokens=show_value(generation.get("max_tokens")),
+            validation_model=show_value(_section(fields, "validation").get("model")),
+            purpose=show_value(fields.get("experiment_purpose")),
+            description=display(" ".join(str(fields.get("experiment_description") or "").split())),
+            linked_by=self.batch_refs(exp.key),
             metadata="ok" if meta.ok else f"{meta.state}: {meta.error}".rstrip(": "),
             data=exp.data.value,
             size=human_size(self.sizes[exp.key]),
-            codes=self.codes(exp.path),
+            codes=self.codes(exp.location),
         )
 
     def grids(self, exps: list[Experiment]) -> tuple[list[Grid], list[Ref]]:
@@ -595,8 +703,7 @@ class _Builder:
             if not isinstance(model, str) or not _number(temp) or not _number(top_p):
                 ungridded.append(self.exp_ref(exp.key))
                 continue
-            batches = sorted({link.batch for link in self.ok_links.get(exp.key, [])})
-            entry = GridEntry(self.exp_ref(exp.key), [self.batch_ref(b) for b in batches])
+            entry = GridEntry(self.exp_ref(exp.key), self.batch_refs(exp.key))
             cells[display(model)][(show_value(temp), show_value(top_p))].append(entry)
         grids = []
         for model, by_config in sorted(cells.items()):
@@ -619,35 +726,62 @@ class _Builder:
             out[self.exp_targets[key].page].append(exp)
         return out
 
-    def dataset(self, name: str) -> DatasetView:
-        exps = [exp for key, exp in self.store.experiments.items() if key[0] == name]
-        grids, ungridded = self.grids(exps)
-        page = self.dataset_targets[name].page
+    @cached_property
+    def dataset_experiments(self) -> dict[str, list[Experiment]]:
+        out: dict[str, list[Experiment]] = defaultdict(list)
+        for key, exp in self.store.experiments.items():
+            out[key[0]].append(exp)
+        return out
+
+    def dataset_summary(self, name: str) -> DatasetSummary:
         batches = sorted(b.name for b in self.store.batches.values() if b.datasets.get(name))
-        return DatasetView(
+        return DatasetSummary(
             name=display(name),
             target=self.dataset_targets[name],
-            experiments=self.homed(page) if self.paged else [self.experiment(e) for e in exps],
-            count=len(exps),
-            grids=grids,
-            ungridded=ungridded,
+            count=len(self.dataset_experiments.get(name, ())),
             batches=[self.batch_ref(b) for b in batches],
             links=sum(len(b.datasets.get(name, ())) for b in self.store.batches.values()),
         )
+
+    def dataset(self, name: str) -> DatasetView:
+        exps = self.dataset_experiments.get(name, [])
+        grids, ungridded = self.grids(exps)
+        page = self.dataset_targets[name].page
+        summary = self.dataset_summary(name)
+        return DatasetView(
+            **_shallow(summary),
+            experiments=self.homed(page) if self.paged else [self.experiment(e) for e in exps],
+            grids=grids,
+            ungridded=ungridded,
+        )
+
+    def subpages(self) -> Iterator[tuple[str, str, Callable[[], dict[str, Any]]]]:
+        """A large store's batch and dataset pages: (page, template stem, a function that
+        builds its variables), so a page's view is built only by whoever renders it."""
+        if not self.paged:
+            return
+        for name in self.store.batches:
+            yield self.batch_targets[name].page, "batch", partial(self._vars, "batch", name)
+        for name in self.store.datasets():
+            page = self.dataset_targets[name].page
+            yield page, "dataset", partial(self._vars, "dataset", name)
+
+    def _vars(self, stem: str, name: str) -> dict[str, Any]:
+        return {"batch": self.batch(name)} if stem == "batch" else {"dataset": self.dataset(name)}
 
     # -- reuse, findings, summary -----------------------------------------------------------
 
     def reuse(self) -> Reuse:
         rows, single, orphans = [], 0, 0
         for key, exp in self.store.experiments.items():
-            batches = sorted({link.batch for link in self.ok_links.get(key, [])})
+            batches = set(self.linked.get(key, ()))
             if len(batches) >= 2:
                 origin = exp.metadata.get("original_batch")
                 rows.append(
                     ReuseRow(
                         Ref(f"{display(key[0])}/{display(key[1])}", self.exp_targets[key]),
                         show_value(origin),
-                        [self.batch_ref(b) for b in batches],
+                        self.batch_refs(key),
                     )
                 )
             elif batches:
@@ -655,9 +789,7 @@ class _Builder:
             else:
                 orphans += 1
         rows.sort(key=lambda r: (-len(r.batches), r.experiment.name))
-        edges = sorted(
-            {(link.batch, key) for key, links in self.ok_links.items() for link in links}
-        )
+        edges = sorted({(b, key) for key, batches in self.linked.items() for b in batches})
         return Reuse(
             rows=rows[:INDEX_ROWS_MAX],
             hidden=max(0, len(rows) - INDEX_ROWS_MAX),
@@ -668,16 +800,14 @@ class _Builder:
         )
 
     def finding_target(self, finding: Finding) -> Target | None:
-        if finding.path in self.link_targets:
-            return self.link_targets[finding.path]
-        try:
-            parts = finding.path.relative_to(self.store.root).parts
-        except ValueError:
+        text = str(finding.path)
+        if not text.startswith(self.root):
             return None
+        parts = text[len(self.root) :].split(os.sep)
         if len(parts) >= 3 and parts[0] == SHARED:
             return self.exp_targets.get((parts[1], parts[2]))
-        if len(parts) >= 1:
-            return self.batch_targets.get(parts[0])
+        if parts[0] in self.store.batches:
+            return self.link_targets(parts[0]).get(text) or self.batch_targets[parts[0]]
         return None
 
     def rules(self) -> list[RuleGroup]:
@@ -691,10 +821,10 @@ class _Builder:
             views = [
                 FindingView(
                     severity=f.severity.value,
-                    path=self.rel(f.path),
+                    path=self.rel(str(f.path)),
                     message=display(f.message),
                     target=self.finding_target(f),
-                    related=[self.rel(p) for p in f.related],
+                    related=[self.rel(str(p)) for p in f.related],
                 )
                 for f in found[:INDEX_ROWS_MAX]
             ]
@@ -711,12 +841,12 @@ class _Builder:
         return out
 
     def summary(self, reuse: Reuse, rules: int) -> Summary:
-        resolved = sum(len(links) for links in self.ok_links.values())
+        resolved = sum(len(batches) for batches in self.linked.values())
         shared = sum(self.sizes.values())
         saved = sum(
-            self.sizes[key] * (len(links) - 1)
-            for key, links in self.ok_links.items()
-            if len(links) > 1 and key in self.sizes
+            self.sizes[key] * (len(batches) - 1)
+            for key, batches in self.linked.items()
+            if len(batches) > 1 and key in self.sizes
         )
         experiments = len(self.store.experiments)
         return Summary(
@@ -737,6 +867,17 @@ class _Builder:
             warnings=self.result.warnings,
             rules=rules,
         )
+
+
+def _section(fields: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A sub-object of the metadata (``generation``), or an empty one when it is not one."""
+    value = fields.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _shallow(view: Any) -> dict[str, Any]:
+    """A view's fields by name, values as they are (``asdict`` would copy them deeply)."""
+    return {f.name: getattr(view, f.name) for f in fields(view)}
 
 
 def _cell(entries: list[GridEntry]) -> Cell:
@@ -772,10 +913,13 @@ def _mermaid(edges: list[tuple[str, tuple[str, str]]], reused: set[str]) -> str 
     return "\n".join(dict.fromkeys(lines))
 
 
-def build(store: Store, index: StoreIndex, result: CheckResult, rules: int, root: str) -> Report:
-    """The report context for a fully scanned store; ``rules`` is how many rules ran and
-    ``root`` the store's path as the report shows it."""
-    builder = _Builder(store, index, result)
+def build(
+    store: Store, index: StoreIndex, result: CheckResult, rules: int, root: str, workers: int = 1
+) -> Report:
+    """The report context for a fully scanned store; ``rules`` is how many rules ran,
+    ``root`` the store's path as the report shows it, ``workers`` how many processes may
+    measure the experiment folders."""
+    builder = _Builder(store, index, result, workers)
     reuse = builder.reuse()
     return Report(
         title=f"Store report: {display(store.root.name)}",
@@ -783,10 +927,17 @@ def build(store: Store, index: StoreIndex, result: CheckResult, rules: int, root
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
         paged=builder.paged,
         summary=builder.summary(reuse, rules),
-        batches=[builder.batch(name) for name in store.batches],
-        datasets=[builder.dataset(name) for name in store.datasets()],
+        batches=[
+            (builder.batch_summary if builder.paged else builder.batch)(name)
+            for name in store.batches
+        ],
+        datasets=[
+            (builder.dataset_summary if builder.paged else builder.dataset)(name)
+            for name in store.datasets()
+        ],
         reuse=reuse,
         rules=builder.rules(),
+        subpages=builder.subpages,
     )
 
 
@@ -835,74 +986,133 @@ def environment(folder: Path | None) -> Any:
     return env
 
 
-def pages(report: Report) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(page, template stem, extra variables) for every page of the report."""
-    yield "index", "index", {}
-    if report.paged:
-        for batch in report.batches:
-            yield batch.target.page, "batch", {"batch": batch}
-        for dataset in report.datasets:
-            yield dataset.target.page, "dataset", {"dataset": dataset}
+def pages(report: Report) -> Iterator[tuple[str, str, Callable[[], dict[str, Any]]]]:
+    """(page, template stem, a function giving its extra variables) for every page."""
+    yield "index", "index", dict
+    yield from report.subpages()
 
 
-def render(report: Report, formats: Iterable[str], folder: Path | None = None) -> dict[str, str]:
-    """Every page of every format: relative file name -> text.
+def render(
+    report: Report, formats: Iterable[str], folder: Path | None = None
+) -> Iterator[tuple[str, str]]:
+    """(relative file name, text) of every page in every format, one page at a time, so a
+    large store's pages are never all in memory together.
 
-    Raises :class:`UsageError` when a template is missing or fails to render.
+    Raises :class:`UsageError` when a template is missing or fails to render; the templates
+    are all loaded (and their syntax checked) before the first page is produced.
     """
+    for _, rel, text in _rendered(report, tuple(formats), folder, (0, 1)):
+        yield rel, text
+
+
+def _rendered(
+    report: Report, formats: tuple[str, ...], folder: Path | None, shard: tuple[int, int]
+) -> Iterator[tuple[int, str, str]]:
+    """(position, relative file name, text) of the pages whose position is ``shard[0]``
+    modulo ``shard[1]``."""
     import jinja2
 
     env = environment(folder)
-    out: dict[str, str] = {}
+    stems = PAGE_TEMPLATES if report.paged else PAGE_TEMPLATES[:1]
+    templates: dict[tuple[str, str], Any] = {}
     for fmt in formats:
-        ext = FORMATS[fmt]
-        stems = PAGE_TEMPLATES if report.paged else PAGE_TEMPLATES[:1]
-        try:
-            templates = {stem: env.get_template(f"{stem}{ext}.j2") for stem in stems}
-        except jinja2.TemplateNotFound as exc:
-            raise UsageError(f"template {exc.name} not found") from exc
-        except jinja2.TemplateSyntaxError as exc:
-            raise UsageError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
-        for page, stem, extra in pages(report):
+        for stem in stems:
+            try:
+                templates[fmt, stem] = env.get_template(f"{stem}{FORMATS[fmt]}.j2")
+            except jinja2.TemplateNotFound as exc:
+                raise UsageError(f"template {exc.name} not found") from exc
+            except jinja2.TemplateSyntaxError as exc:
+                raise UsageError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
+    position = 0
+    for page, stem, variables in pages(report):
+        if position // len(formats) % shard[1] != shard[0]:
+            position += len(formats)
+            continue
+        extra = variables()
+        for fmt in formats:
+            ext = FORMATS[fmt]
 
             def link(target: Target, page: str = page, ext: str = ext) -> str:
                 return href(target, page, ext)
 
             home = _relative("index" + ext, page)
             try:
-                text = templates[stem].render(
+                text = templates[fmt, stem].render(
                     r=report, page=page, ext=ext, href=link, home=home, **extra
                 )
             except jinja2.TemplateNotFound as exc:
                 raise UsageError(f"template {exc.name} not found") from exc
             except jinja2.TemplateError as exc:
                 raise UsageError(f"template {stem}{ext}.j2: {exc}") from exc
-            out[page + ext] = text
-    return out
+            yield position, page + ext, text
+            position += 1
 
 
-def write(output: Path, files: Mapping[str, str]) -> list[Path]:
-    """Write each file under ``output`` atomically (temp file in its folder, then rename).
+# What the forked publishing processes render: set just before they are forked.
+_PUBLISHING: tuple[Report, tuple[str, ...], Path | None, Path] | None = None
+
+
+def publish(
+    report: Report, formats: Iterable[str], folder: Path | None, output: Path, workers: int
+) -> list[Path]:
+    """Render every page and write it under ``output`` (see :func:`write`); the written
+    files in page order.
+
+    Rendering is pure Python, one core per process: a large store's pages are dealt out to
+    ``workers`` processes forked from this one, which already holds the whole context.
+    """
+    global _PUBLISHING
+    formats = tuple(formats)
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if not report.paged or workers < 2 or not forkable:
+        return list(write(output, render(report, formats, folder)))
+    _PUBLISHING = (report, formats, folder, output)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            others = [pool.submit(_publish_shard, (i, workers)) for i in range(1, workers)]
+            written = _publish_shard((0, workers))
+            for future in others:
+                written += future.result()
+    finally:
+        _PUBLISHING = None
+    return [Path(path) for _, path in sorted(written)]
+
+
+def _publish_shard(shard: tuple[int, int]) -> list[tuple[int, str]]:
+    assert _PUBLISHING is not None
+    report, formats, folder, output = _PUBLISHING
+    return [
+        (position, str(_write_file(output, rel, text)))
+        for position, rel, text in _rendered(report, formats, folder, shard)
+    ]
+
+
+def write(output: Path, files: Iterable[tuple[str, str]]) -> Iterator[Path]:
+    """Write each (relative name, text) under ``output`` atomically (temp file in its folder,
+    then rename), yielding each path once written.
 
     Folders the pages need are created inside ``output``; a symlinked sub-folder is refused so
     that nothing outside ``output`` is ever written.
     """
-    written = []
-    for rel, text in files.items():
-        target = output.joinpath(*rel.split("/"))
-        folder = target.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        if folder != output and os.path.islink(folder):
-            raise UsageError(f"{folder} is a symlink: refusing to write through it")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        written.append(target)
-    return written
+    for rel, text in files:
+        yield _write_file(output, rel, text)
+
+
+def _write_file(output: Path, rel: str, text: str) -> Path:
+    target = output.joinpath(*rel.split("/"))
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder != output and os.path.islink(folder):
+        raise UsageError(f"{folder} is a symlink: refusing to write through it")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return target

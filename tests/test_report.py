@@ -368,7 +368,7 @@ def test_symlinked_page_folder_is_refused(cli: Cli, seed_store: Path, tmp_path: 
     (out / "batches").symlink_to(elsewhere)
     files = {"index.md": "x", "batches/b.md": "y"}
     with pytest.raises(report.UsageError, match="symlink"):
-        report.write(out, files)
+        list(report.write(out, files.items()))
     assert list(elsewhere.iterdir()) == []
 
 

@@ -8,6 +8,7 @@ Exit 0 whatever the check finds: the report shows the findings, ``check`` gates 
 from __future__ import annotations
 
 import argparse
+import gc
 
 from batchcheck.context import Context
 from batchcheck.errors import UsageError
@@ -35,11 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Write every page and print the written paths."""
-    from batchcheck.engine import run_check
+    from batchcheck.engine import metadata_fields, run_check
+    from batchcheck.experiments import default_workers
     from batchcheck.findings import Selection
     from batchcheck.index import StoreIndex
     from batchcheck.names import shown_path
-    from batchcheck.report import build, render, write
+    from batchcheck.report import METADATA_FIELDS, build, publish
     from batchcheck.rules import RULES
     from batchcheck.store import scan
 
@@ -52,13 +54,20 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         templates = ctx.cwd / args.templates
         if not templates.is_dir():
             raise UsageError(f"--templates {args.templates}: not a folder")
-    store = scan(settings.root, ctx.scan_options(), ctx.progress())
+    # Keep only the metadata the rules and the pages read: a large store's documents are
+    # never all held whole.
+    keep = metadata_fields() | METADATA_FIELDS | frozenset(settings.fingerprint_fields)
+    store = scan(settings.root, ctx.scan_options(keep=keep), ctx.progress())
     selection = Selection(settings.select, settings.ignore)
     result = run_check(store, settings, selection)
     rules = sum(selection.wants(rule.CODE) for rule in RULES)
     shown = shown_path(settings.root, ctx.cwd)
-    report = build(store, StoreIndex(store, settings), result, rules, shown)
-    files = render(report, CHOICES[args.format], templates)
-    for path in write(output, files):
+    workers = default_workers()
+    report = build(store, StoreIndex(store, settings), result, rules, shown, workers)
+    # The model lives until the end: keep the collector off it, so it neither walks it again
+    # while pages render nor touches (and so copies) its memory in the forked renderers.
+    gc.freeze()
+    written = publish(report, CHOICES[args.format], templates, output, workers)
+    for path in written:
         ctx.out.write(shown_path(path, ctx.cwd) + "\n")
     return 0
