@@ -22,31 +22,57 @@ class FingerprintError(ValueError):
     """The parameters cannot be fingerprinted (NaN, infinity, a value JSON has no form for)."""
 
 
-def _canonical_value(value: Any, where: str) -> Any:
+class _Unhashable(Exception):
+    """Raised deep in a value; the path to it is collected on the way out (cheaper than
+    building a path string for every key of every document that hashes fine)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = []
+
+
+def _canonical_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise FingerprintError(f"{where or 'value'}: {value!r} is not a finite number")
+            raise _Unhashable(f"{value!r} is not a finite number")
         # json writes other floats with repr(), which is the canonical form.
         return int(value) if value.is_integer() else value
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise FingerprintError(f"{where or 'value'}: key {key!r} is not a string")
-            out[key] = _canonical_value(item, f"{where}.{key}" if where else key)
+                raise _Unhashable(f"key {key!r} is not a string")
+            try:
+                out[key] = _canonical_value(item)
+            except _Unhashable as exc:
+                exc.path.append(f".{key}")
+                raise
         return out
     if isinstance(value, (list, tuple)):
-        return [_canonical_value(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    raise FingerprintError(f"{where or 'value'}: {type(value).__name__} has no JSON form")
+        items = []
+        for i, item in enumerate(value):
+            try:
+                items.append(_canonical_value(item))
+            except _Unhashable as exc:
+                exc.path.append(f"[{i}]")
+                raise
+        return items
+    raise _Unhashable(f"{type(value).__name__} has no JSON form")
 
 
 def canonical_json(params: Mapping[str, Any], fields: Iterable[str] = DEFAULT_FIELDS) -> str:
     """The exact text that is hashed: chosen top-level keys, sorted, compact, UTF-8 as is."""
     picked = {key: params[key] for key in fields if key in params}
+    try:
+        canonical = _canonical_value(picked)
+    except _Unhashable as exc:
+        where = "".join(reversed(exc.path)).lstrip(".") or "value"
+        raise FingerprintError(f"{where}: {exc.reason}") from None
     return json.dumps(
-        _canonical_value(picked, ""),
+        canonical,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
