@@ -30,12 +30,13 @@ from batchcheck.experiments import (
     ReadOptions,
     all_unchanged,
     is_real_dir,
+    stamp,
     stamps_digest,
 )
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.store import SHARED, Store
 
-FORMAT = 1
+FORMAT = 2  # 2: signatures stamp the file mode too
 RACY_NS = 2_000_000_000
 # What reading a missing, truncated or otherwise damaged cache file can raise.
 DAMAGED = (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError)
@@ -123,22 +124,12 @@ class ScanCache:
         if read.signature is None:
             return False
         limit = self.started_ns - RACY_NS
-        return all(
-            stamp is None or (stamp[0] < limit and stamp[1] < limit) for stamp in read.signature
-        )
+        return all(part is None or (part[0] < limit and part[1] < limit) for part in read.signature)
 
     def save(self, reads: Iterable[tuple[str, ExperimentRead]]) -> None:
         """Write the reads that can be trusted next time; failure to write is not an error."""
         rows = {folder: read.pack() for folder, read in reads if self._settled(read)}
         _write(self.path, {"format": FORMAT, "experiments": rows})
-
-
-def _stamp(path: str) -> tuple[int, ...] | None:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size, st.st_mode)
 
 
 def _tree(store: Store) -> list[str]:
@@ -181,7 +172,7 @@ class ResultCache:
             data = _read(self.path)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return None
-            if any(_stamp(path) != stamp for path, stamp in data["tree"]):
+            if any(stamp(path) != seen for path, seen in data["tree"]):
                 return None
             folders = data["folders"].split("\0") if data["folders"] else []
             if not all_unchanged(folders, data["digests"], workers):
@@ -197,7 +188,7 @@ class ResultCache:
     def save(self, store: Store, result: CheckResult) -> None:
         """Remember the result, unless part of the store changed too recently to trust."""
         limit = self.started_ns - RACY_NS
-        tree = [(path, _stamp(path)) for path in _tree(store)]
+        tree = [(path, stamp(path)) for path in _tree(store)]
         sigs = list(store.signatures.items())
         if len(sigs) != len(store.experiments):
             return  # some experiment was not stamped (unreadable): always check in full

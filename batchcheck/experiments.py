@@ -50,8 +50,8 @@ class ReadOptions:
     judge: Judge = DEFAULT_JUDGE
 
 
-# (folder mtime_ns, ctime_ns, inode) of the experiment folder, its metadata file (plus size)
-# and its data folder: when all three match an earlier read, that read still holds.
+# The stamp (see ``stamp``) of the experiment folder, its metadata file and its data folder:
+# when all three match an earlier read, that read still holds.
 Signature = tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...] | None]
 
 
@@ -78,23 +78,22 @@ class ExperimentRead:
         return cls(Metadata(*meta), DataState(data), symlinks, folders, sig)
 
 
-def _stamp(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+def stamp(path: str) -> tuple[int, ...] | None:
+    """(mtime_ns, ctime_ns, inode, size, mode) by lstat; None when there is nothing there."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size, st.st_mode)
 
 
 def signature(folder: str, dataset: str) -> Signature | None:
     """The stat stamps that say whether an experiment changed; None if the folder is gone."""
-    try:
-        own = _stamp(os.lstat(folder))
-    except OSError:
+    own = stamp(folder)
+    if own is None:
         return None
-    stamps: list[tuple[int, ...] | None] = []
-    for name in (METADATA_FILE, dataset):
-        try:
-            stamps.append(_stamp(os.lstat(os.path.join(folder, name))))
-        except OSError:
-            stamps.append(None)
-    return (own, stamps[0], stamps[1])
+    data = os.path.join(folder, dataset)
+    return (own, stamp(os.path.join(folder, METADATA_FILE)), stamp(data))
 
 
 def entry_kind(entry: os.DirEntry[str]) -> str:
