@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,19 +123,38 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "examples" / "Data_v2" / "synthetic"
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every entry under ``root`` (symlinks not followed): a link's target, a file's bytes."""
-    out: dict[str, str] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            rel = str(path.relative_to(root))
-            if path.is_symlink():
-                out[rel] = "-> " + os.readlink(path)
-            elif path.is_dir():
-                out[rel] = "/"
-            else:
-                out[rel] = path.read_bytes().hex()
+Snapshot = dict[bytes, tuple[Any, ...]]
+
+
+def snapshot(root: Path, skip: Path | None = None) -> Snapshot:
+    """Type, mode, size, mtime and link target or content hash of every entry under ``root``
+    (symlinks not followed, a fifo never opened, ``skip`` left out); a folder that cannot be
+    listed is recorded as such. Equal snapshots: nothing was changed or lost."""
+    out: Snapshot = {}
+    left_out = os.fsencode(skip) if skip is not None else None
+
+    def walk(path: bytes) -> Iterator[bytes]:
+        yield path
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return
+        try:
+            names = sorted(os.listdir(path))
+        except PermissionError:
+            return
+        for name in names:
+            child = os.path.join(path, name)
+            if child != left_out:
+                yield from walk(child)
+
+    for path in walk(os.fsencode(root)):
+        st = os.lstat(path)
+        extra: Any = None
+        if stat.S_ISLNK(st.st_mode):
+            extra = os.readlink(path)
+        elif stat.S_ISREG(st.st_mode):
+            with open(path, "rb") as handle:
+                extra = hashlib.file_digest(handle, "sha256").hexdigest()
+        out[path] = (stat.S_IFMT(st.st_mode), st.st_mode, st.st_size, st.st_mtime_ns, extra)
     return out
 
 

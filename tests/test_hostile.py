@@ -7,23 +7,19 @@ permissions (``setpriv``); where that is not possible the unreadable part is ski
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEMP, TOPP, experiment, link, make_tree
+from conftest import TEMP, TOPP, experiment, link, make_tree, snapshot
 
 META = "experiment_metadata.json"
 OUT = "batch_20250102_out"
-Snapshot = dict[bytes, tuple[Any, ...]]
 
 
 def _prefix() -> list[str]:
@@ -49,34 +45,6 @@ def check(root: Path) -> tuple[int, set[tuple[str, str]], str]:
     assert len(err.splitlines()) <= 1, err
     found = json.loads(proc.stdout.decode("utf-8"))["findings"]
     return proc.returncode, {(f["code"], f["path"]) for f in found}, err
-
-
-def snapshot(root: Path) -> Snapshot:
-    """Type, mode, size, mtime and link target or content hash of every entry (never opens
-    a fifo); a folder that cannot be listed is recorded as such."""
-    out: Snapshot = {}
-
-    def walk(path: bytes) -> Iterator[bytes]:
-        yield path
-        if not stat.S_ISDIR(os.lstat(path).st_mode):
-            return
-        try:
-            names = sorted(os.listdir(path))
-        except PermissionError:
-            return
-        for name in names:
-            yield from walk(os.path.join(path, name))
-
-    for path in walk(os.fsencode(root)):
-        st = os.lstat(path)
-        extra: Any = None
-        if stat.S_ISLNK(st.st_mode):
-            extra = os.readlink(path)
-        elif stat.S_ISREG(st.st_mode):
-            with open(path, "rb") as handle:
-                extra = hashlib.file_digest(handle, "sha256").hexdigest()
-        out[path] = (stat.S_IFMT(st.st_mode), st.st_mode, st.st_size, st.st_mtime_ns, extra)
-    return out
 
 
 def hostile(root: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -10,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_ROOT, TEMP, TOPP, Result, experiment, link, make_tree
+from conftest import (
+    EXAMPLE_ROOT,
+    TEMP,
+    TOPP,
+    Result,
+    experiment,
+    link,
+    make_tree,
+    snapshot,
+)
 
 from batchcheck import report
 from batchcheck.report import GRID_CELL_MAX, LARGE_BATCHES, md, slug, tree_size, varying_parameters
@@ -328,20 +336,6 @@ def test_large_store_gets_one_page_per_batch(cli: Cli, tmp_path: Path) -> None:
 
 
 # -- where it writes ------------------------------------------------------------------------------
-
-
-def snapshot(folder: Path, skip: Path) -> dict[str, tuple[int, bytes]]:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if Path(dirpath, d) != skip]
-        for name in [*filenames, *dirnames]:
-            path = Path(dirpath, name)
-            st = path.lstat()
-            data = os.readlink(path).encode() if path.is_symlink() else b""
-            if path.is_file() and not path.is_symlink():
-                data = path.read_bytes()
-            out[str(path.relative_to(folder))] = (st.st_mtime_ns, data)
-    return out
 
 
 def test_writes_only_inside_output_atomically(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
