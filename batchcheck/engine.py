@@ -34,10 +34,14 @@ def run_check(
     settings: Settings,
     selection: Selection | None = None,
     no_data: bool = False,
+    index: StoreIndex | None = None,
 ) -> CheckResult:
-    """Every selected rule whose scope the store covers; findings settled once."""
+    """Every selected rule whose scope the store covers; findings settled once.
+
+    ``index`` lets a caller that needs the same derived facts (the report) share them.
+    """
     selection = selection or Selection(settings.select, settings.ignore)
-    index = StoreIndex(store, settings)
+    index = index or StoreIndex(store, settings)
     runs: list[Iterator[Finding]] = [
         rule.check(store, index)
         for rule in RULES

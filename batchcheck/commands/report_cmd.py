@@ -59,11 +59,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     keep = metadata_fields() | METADATA_FIELDS | frozenset(settings.fingerprint_fields)
     store = scan(settings.root, ctx.scan_options(keep=keep), ctx.progress())
     selection = Selection(settings.select, settings.ignore)
-    result = run_check(store, settings, selection)
+    index = StoreIndex(store, settings)
+    result = run_check(store, settings, selection, index=index)
     rules = sum(selection.wants(rule.CODE) for rule in RULES)
     shown = shown_path(settings.root, ctx.cwd)
     workers = default_workers()
-    report = build(store, StoreIndex(store, settings), result, rules, shown, workers)
+    report = build(store, index, result, rules, shown, workers)
     # The model lives until the end: keep the collector off it, so it neither walks it again
     # while pages render nor touches (and so copies) its memory in the forked renderers.
     gc.freeze()
