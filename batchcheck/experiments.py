@@ -10,18 +10,20 @@ three ``lstat`` calls instead.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from batchcheck.forking import fork_pool
 from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata, read_metadata
 from batchcheck.names import is_hidden
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 METADATA_FILE = "experiment_metadata.json"
 PARALLEL_MIN = 4000  # below this many experiments, starting workers costs more than it saves
@@ -223,12 +225,10 @@ class Reads:
         self.cached = cached
         self.done = done
         self.futures: list[Future[Packed]] = []
-        self.pool: ProcessPoolExecutor | None = None
-        forkable = "fork" in multiprocessing.get_all_start_methods()
-        if workers > 1 and len(jobs) >= PARALLEL_MIN and forkable:
+        self.pool = fork_pool(workers) if workers > 1 and len(jobs) >= PARALLEL_MIN else None
+        if self.pool is not None:
             global _CACHED
             _CACHED = cached
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             for start in range(0, len(jobs), CHUNK):
                 chunk = jobs[start : start + CHUNK]
                 future = self.pool.submit(_worker_chunk, chunk, options)
@@ -278,19 +278,11 @@ def all_unchanged(folders: Sequence[str], digests: Sequence[str], workers: int) 
     chunks = [folders[i : i + STAMP_CHUNK] for i in range(0, len(folders), STAMP_CHUNK)]
     if len(chunks) != len(digests):
         return False
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if workers < 2 or len(folders) < PARALLEL_MIN or not forkable:
+    pool = fork_pool(workers) if workers > 1 and len(folders) >= PARALLEL_MIN else None
+    if pool is None:
         return all(_digest_now(c) == d for c, d in zip(chunks, digests, strict=True))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with pool:
         return list(pool.map(_digest_now, chunks)) == list(digests)
-
-
-def default_workers() -> int:
-    """One worker per core the process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def is_real_dir(path: str) -> bool:

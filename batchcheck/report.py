@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import multiprocessing
 import os
 import posixpath
 import re
@@ -20,7 +19,6 @@ import stat
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property, lru_cache, partial
@@ -32,6 +30,7 @@ from batchcheck.errors import UsageError
 from batchcheck.experiments import PARALLEL_MIN
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.fingerprint import SHORT
+from batchcheck.forking import fork_pool
 from batchcheck.formats.view import plural
 from batchcheck.index import StoreIndex
 from batchcheck.metadata import human_size
@@ -382,12 +381,11 @@ def tree_size(path: Path | str) -> tuple[int, bool]:
 def tree_sizes(folders: list[str], workers: int) -> list[tuple[int, bool]]:
     """:func:`tree_size` of each folder; a large store's are shared among ``workers`` forked
     processes, since each folder costs a listing and an lstat per file."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if workers < 2 or len(folders) < PARALLEL_MIN or not forkable:
+    pool = fork_pool(workers) if workers > 1 and len(folders) >= PARALLEL_MIN else None
+    if pool is None:
         return [tree_size(folder) for folder in folders]
     chunks = [folders[i : i + SIZE_CHUNK] for i in range(0, len(folders), SIZE_CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with pool:
         return [size for sizes in pool.map(_tree_sizes, chunks) for size in sizes]
 
 
@@ -1063,13 +1061,12 @@ def publish(
     """
     global _PUBLISHING
     formats = tuple(formats)
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if not report.paged or workers < 2 or not forkable:
+    pool = fork_pool(workers - 1) if report.paged and workers > 1 else None
+    if pool is None:
         return list(write(output, render(report, formats, folder)))
     _PUBLISHING = (report, formats, folder, output)
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+        with pool:
             others = [pool.submit(_publish_shard, (i, workers)) for i in range(1, workers)]
             written = _publish_shard((0, workers))
             for future in others:

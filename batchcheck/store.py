@@ -26,11 +26,11 @@ from batchcheck.experiments import (
     ReadOptions,
     Reads,
     Signature,
-    default_workers,
     entry_kind,
     is_real_dir,
     read_experiment,
 )
+from batchcheck.forking import default_workers
 from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata
 from batchcheck.names import is_hidden
 

@@ -13,7 +13,7 @@ import json
 from batchcheck.commands.gate import add_gate_arguments, selection, write_result
 from batchcheck.context import Context
 from batchcheck.engine import metadata_fields, run_check
-from batchcheck.experiments import default_workers
+from batchcheck.forking import default_workers
 from batchcheck.rules import RULES
 from batchcheck.store import scan
 

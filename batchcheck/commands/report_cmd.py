@@ -37,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Write every page and print the written paths."""
     from batchcheck.engine import metadata_fields, run_check
-    from batchcheck.experiments import default_workers
     from batchcheck.findings import Selection
+    from batchcheck.forking import default_workers
     from batchcheck.index import StoreIndex
     from batchcheck.names import shown_path
     from batchcheck.report import METADATA_FIELDS, build, publish
