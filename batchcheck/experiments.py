@@ -152,16 +152,17 @@ def read_experiment(
             except OSError:
                 continue  # vanished since the folder was listed
     meta_entry = entries.get(METADATA_FILE)
+    meta_kind = entry_kind(meta_entry) if meta_entry is not None else "missing"
     if not options.metadata:
         meta = Metadata.failed("unread", "")
-    elif meta_entry is None:
-        meta = Metadata.failed("missing", f"{METADATA_FILE} is missing")
-    elif entry_kind(meta_entry) == "symlink":
-        meta = Metadata.failed("unreadable", f"{METADATA_FILE} is a symlink (not followed)")
-    elif entry_kind(meta_entry) != "file":
-        meta = Metadata.failed("unreadable", f"{METADATA_FILE} is not a regular file")
-    else:
+    elif meta_entry is not None and meta_kind == "file":
         meta = read_metadata(meta_entry.path, options.max_metadata_bytes, options.judge)
+    elif meta_kind == "symlink":
+        meta = Metadata.failed("unreadable", f"{METADATA_FILE} is a symlink (not followed)")
+    elif meta_kind in ("missing", "vanished"):
+        meta = Metadata.failed("missing", f"{METADATA_FILE} is missing")
+    else:
+        meta = Metadata.failed("unreadable", f"{METADATA_FILE} is not a regular file")
     folders = 1
     data = DataState.UNCHECKED
     if options.data:
@@ -201,15 +202,18 @@ def _worker_chunk(jobs: Sequence[Job], options: ReadOptions) -> Packed:
     return [(i, read.pack()) for i, read in _read_chunk(jobs, options, _CACHED)]
 
 
-def _report(done: Callable[[int], None], count: int, _future: object) -> None:
-    done(count)
+def _report(done: Callable[[int], None], count: int, future: Future[Packed]) -> None:
+    if not future.cancelled():  # a cancelled chunk is read, and reported, by the main process
+        done(count)
 
 
 class Reads:
     """Experiments being read, in order; ``results()`` waits for them.
 
     Workers send back only what changed since the cache, so an unchanged store costs three
-    ``lstat`` calls an experiment and almost nothing to send between processes.
+    ``lstat`` calls an experiment and almost nothing to send between processes. When the
+    caller is done with its own work (the batches) and waits, it reads the chunks no worker
+    has started yet itself, from the end, so no core idles while work is left.
     """
 
     def __init__(
@@ -243,10 +247,26 @@ class Reads:
                 self.done(len(chunk))
             return
         try:
+            taken = self._take_unstarted()
             for n, future in enumerate(self.futures):
-                yield n * CHUNK, [(i, ExperimentRead.unpack(row)) for i, row in future.result()]
+                if n in taken:
+                    yield n * CHUNK, taken[n]
+                else:
+                    rows = future.result()
+                    yield n * CHUNK, [(i, ExperimentRead.unpack(row)) for i, row in rows]
         finally:
             self.pool.shutdown()
+
+    def _take_unstarted(self) -> dict[int, Fresh]:
+        """Read here, last first, every chunk whose future can still be cancelled."""
+        taken: dict[int, Fresh] = {}
+        for n in reversed(range(len(self.futures))):
+            if not self.futures[n].cancel():
+                break  # a worker has it, and every chunk before it
+            chunk = self.jobs[n * CHUNK : (n + 1) * CHUNK]
+            taken[n] = _read_chunk(chunk, self.options, self.cached)
+            self.done(len(chunk))
+        return taken
 
     def results(self) -> list[ExperimentRead]:
         """Every read, in the order of the jobs: fresh ones, else the cached one."""

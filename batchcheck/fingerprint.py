@@ -32,8 +32,11 @@ class _Unhashable(Exception):
         self.path: list[str] = []
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # exact types: the common case in one lookup
+
+
 def _canonical_value(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    if type(value) in _AS_IS or isinstance(value, (bool, str, int)) or value is None:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -45,6 +48,9 @@ def _canonical_value(value: Any) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise _Unhashable(f"key {key!r} is not a string")
+            if type(item) in _AS_IS:
+                out[key] = item
+                continue
             try:
                 out[key] = _canonical_value(item)
             except _Unhashable as exc:
@@ -63,11 +69,18 @@ def _canonical_value(value: Any) -> Any:
     raise _Unhashable(f"{type(value).__name__} has no JSON form")
 
 
-def canonical_json(params: Mapping[str, Any], fields: Iterable[str] = DEFAULT_FIELDS) -> str:
-    """The exact text that is hashed: chosen top-level keys, sorted, compact, UTF-8 as is."""
+def canonical_json(
+    params: Mapping[str, Any], fields: Iterable[str] = DEFAULT_FIELDS, *, plain: bool = False
+) -> str:
+    """The exact text that is hashed: chosen top-level keys, sorted, compact, UTF-8 as is.
+
+    ``plain``: ``params`` was just parsed from JSON that held no float with an integral value
+    and no non-finite number (``metadata`` knows this from its parser), so every value already
+    has its canonical form and the walk that rewrites them is skipped.
+    """
     picked = {key: params[key] for key in fields if key in params}
     try:
-        canonical = _canonical_value(picked)
+        canonical = picked if plain else _canonical_value(picked)
     except _Unhashable as exc:
         where = "".join(reversed(exc.path)).lstrip(".") or "value"
         raise FingerprintError(f"{where}: {exc.reason}") from None
@@ -84,13 +97,16 @@ def fingerprint(
     params: Mapping[str, Any],
     fields: Iterable[str] = DEFAULT_FIELDS,
     version: int = FINGERPRINT_VERSION,
+    *,
+    plain: bool = False,
 ) -> str:
-    """The 32-digit lowercase MD5 fingerprint of ``params`` (version 1 of the algorithm)."""
+    """The 32-digit lowercase MD5 fingerprint of ``params`` (version 1 of the algorithm);
+    ``plain`` as for :func:`canonical_json`."""
     if (
         isinstance(version, bool)
         or not isinstance(version, int)
         or version not in SUPPORTED_VERSIONS
     ):
         raise FingerprintError(f"fingerprint_version {version!r} is not supported")
-    text = canonical_json(params, fields)
+    text = canonical_json(params, fields, plain=plain)
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()

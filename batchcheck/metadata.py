@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -99,10 +98,15 @@ class Judge:
     fields: tuple[str, ...] = DEFAULT_FIELDS
     keep: frozenset[str] | None = None
 
-    def __call__(self, meta: Metadata, raw: bytes) -> Metadata:
-        """``meta`` with violations and fingerprint filled in and its data trimmed to ``keep``."""
+    def __call__(self, meta: Metadata, numbers: Numbers | None = None) -> Metadata:
+        """``meta`` with violations and fingerprint filled in and its data trimmed to ``keep``.
+
+        ``numbers``, what the parser saw, lets the walks for odd numbers be skipped.
+        """
         data = meta.data
-        violations = schema_violations(data, self.schema, raw)
+        finite = numbers is not None and not numbers.non_finite
+        plain = finite and numbers is not None and not numbers.integral
+        violations = schema_violations(data, self.schema, finite=finite)
         value = None
         if isinstance(data, dict):
             version = data.get("fingerprint_version", FINGERPRINT_VERSION)
@@ -114,7 +118,7 @@ class Judge:
                     )
             else:
                 try:
-                    value = fingerprint(data, self.fields, int(version))
+                    value = fingerprint(data, self.fields, int(version), plain=plain)
                 except (FingerprintError, TypeError, RecursionError):
                     value = None
             if self.keep is not None:
@@ -161,21 +165,75 @@ def read_metadata(path: str, limit: int, judge: Judge) -> Metadata:
                 "too_large",
                 f"{name} is {human_size(st.st_size)}, over the {human_size(limit)} limit",
             )
-        raw = os.read(fd, limit + 1)
+        raw = _read_upto(fd, st.st_size, limit)
     except OSError as exc:
         return Metadata.failed("unreadable", f"cannot read {name}: {exc.strerror}")
     finally:
         os.close(fd)
     if len(raw) > limit:
         return Metadata.failed("too_large", f"{name} is over the {human_size(limit)} limit")
-    meta = parse_metadata(raw, st.st_size, st.st_mtime_ns)
-    return judge(meta, raw) if meta.ok else meta
+    numbers = Numbers()
+    meta = parse_metadata(raw, st.st_size, st.st_mtime_ns, numbers)
+    return judge(meta, numbers) if meta.ok else meta
 
 
-def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
+def _read_upto(fd: int, size: int, limit: int) -> bytes:
+    """The file's bytes, at most ``limit + 1`` of them (one more than allowed says "too large").
+
+    Asking for the size the file had, not for the limit, spares allocating a megabyte for every
+    small file; a file that grew since then is read on until it ends or passes the limit.
+    """
+    chunks = [os.read(fd, min(size, limit) + 1)]
+    got = len(chunks[0])
+    while got > size and got <= limit:
+        more = os.read(fd, limit + 1 - got)
+        if not more:
+            break
+        chunks.append(more)
+        got += len(more)
+    return b"".join(chunks) if len(chunks) > 1 else chunks[0]
+
+
+class Numbers:
+    """What the JSON parser saw of a document's numbers, noted as it parses.
+
+    Few documents hold a non-finite number (NaN, Infinity, a literal too large for a float) or
+    a float with an integral value (which the fingerprint writes as an integer); for the rest,
+    the walks that look for them are skipped. Exact, unlike guessing from the raw text.
+    """
+
+    __slots__ = ("integral", "non_finite")
+
+    def __init__(self) -> None:
+        self.non_finite = False
+        self.integral = False
+
+    def parse_float(self, text: str) -> float:
+        """``json``'s float hook."""
+        value = float(text)
+        if value.is_integer():
+            self.integral = True
+        elif not math.isfinite(value):
+            self.non_finite = True
+        return value
+
+    def parse_constant(self, text: str) -> float:
+        """``json``'s hook for NaN, Infinity and -Infinity."""
+        self.non_finite = True
+        return float(text)
+
+
+def parse_metadata(
+    raw: bytes, size: int, mtime_ns: int, numbers: Numbers | None = None
+) -> Metadata:
     """Parse metadata bytes; a decoding or JSON error becomes an ``invalid`` state."""
     try:
-        data = json.loads(raw)
+        if numbers is None:
+            data = json.loads(raw)
+        else:
+            data = json.loads(
+                raw, parse_float=numbers.parse_float, parse_constant=numbers.parse_constant
+            )
     except UnicodeDecodeError:
         return Metadata("invalid", error="not UTF-8 text", size=size, mtime_ns=mtime_ns)
     except json.JSONDecodeError as exc:
@@ -249,24 +307,19 @@ def _fast_validator(path: Path | None) -> Callable[[Any], Any] | None:
         return None
 
 
-# NaN, Infinity and numbers too large for a float are the only ways JSON gives a non-finite one.
-_NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE]\+?\d{3}")
-
-
 def schema_violations(
-    data: Any, schema_path: Path | None = None, raw: bytes | None = None
+    data: Any, schema_path: Path | None = None, *, finite: bool = False
 ) -> list[str]:
     """Every way ``data`` breaks the schema, each naming its field (``generation.top_p: missing``).
 
     NaN and infinities are checked here too: JSON Schema treats them as numbers. A compiled
     validator clears the (usual) valid document in microseconds; ``jsonschema`` then words the
-    messages for the few that fail. ``raw``, the bytes ``data`` was parsed from, lets the
-    non-finite walk be skipped when the text cannot hold one.
+    messages for the few that fail. ``finite``: the parser saw no non-finite number (see
+    :class:`Numbers`), so the walk for them is skipped.
     """
     if not isinstance(data, dict):
         return [f"metadata is not a JSON object (it is {type(data).__name__})"]
-    walk = raw is None or _NON_FINITE.search(raw) is not None
-    problems = list(_non_finite(data, "")) if walk else []
+    problems = [] if finite else list(_non_finite(data, ""))
     fast = _fast_validator(schema_path)
     if fast is not None and not problems:
         from fastjsonschema import JsonSchemaException

@@ -28,15 +28,21 @@ def test_schema_violations(tmp_path: Path) -> None:
     nan = metadata("Copa", "nan", TEMP)
     nan["generation"]["temperature"] = float("nan")
     _broken(spec, "nan", nan)
+    # A literal too large for a float parses as infinity: non-finite too, though it says neither.
+    huge = json.dumps(metadata("Copa", "huge", TEMP)).replace(
+        '"top_p": 1.0', '"top_p": 1' + "0" * 400 + ".5"
+    )
+    _broken(spec, "huge", huge)
     _broken(spec, "future", metadata("Copa", "future", TEMP, fingerprint_version=2))
     root = make_tree(tmp_path / "store", spec)
-    names = ("no_top_p", "hot", "listed", "nan", "future")
+    names = ("no_top_p", "hot", "listed", "nan", "huge", "future")
     assert found(root, "BC302") == {("BC302", f"_shared/Copa/{name}") for name in names}
     said = messages(root, "BC302")
     assert said["_shared/Copa/no_top_p"] == "metadata breaks the schema: generation.top_p: missing"
     assert "generation.temperature: 'hot' is not of type 'number'" in said["_shared/Copa/hot"]
     assert said["_shared/Copa/listed"].endswith("metadata is not a JSON object (it is list)")
     assert "generation.temperature: nan is not a finite number" in said["_shared/Copa/nan"]
+    assert "generation.top_p: inf is not a finite number" in said["_shared/Copa/huge"]
     assert "fingerprint_version" in said["_shared/Copa/future"]
 
 
