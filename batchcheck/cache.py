@@ -19,7 +19,8 @@ import marshal
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ from batchcheck.experiments import (
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.store import SHARED, Store
 
-FORMAT = 2  # 2: signatures stamp the file mode too
+FORMAT = 3  # 2: signatures stamp the file mode too; 3: records marshalled one by one
+ROWS_PER_RECORD = 5000
+_LENGTH = 8  # bytes of the length before each record
 RACY_NS = 2_000_000_000
 # What reading a missing, truncated or otherwise damaged cache file can raise.
 DAMAGED = (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError)
@@ -55,16 +58,26 @@ def _digest(text: str) -> str:
     return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically (temp file + rename); failing to write only costs speed next time."""
+def _write(path: Path, records: Iterable[Any]) -> None:
+    """Write atomically (temp file + rename); failing to write only costs speed next time.
+
+    Each record is marshalled on its own behind its length, so only one is held as bytes at a
+    time; the MD5 of everything after it goes first.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            payload = marshal.dumps(data)
+            digest = hashlib.md5(usedforsecurity=False)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(hashlib.md5(payload, usedforsecurity=False).digest())
-                handle.write(payload)
+                handle.write(bytes(digest.digest_size))
+                for record in records:
+                    blob = marshal.dumps(record)
+                    for part in (len(blob).to_bytes(_LENGTH, "little"), blob):
+                        digest.update(part)
+                        handle.write(part)
+                handle.seek(0)
+                handle.write(digest.digest())
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -74,13 +87,28 @@ def _write(path: Path, data: dict[str, Any]) -> None:
         return
 
 
-def _read(path: Path) -> Any:
-    """What ``_write`` wrote, if its checksum still holds (a damaged byte is never trusted)."""
+def _records(path: Path) -> Iterator[Any]:
+    """The records ``_write`` wrote, one at a time.
+
+    The checksum can only be judged at the end: past the last record a mismatch raises
+    ValueError, so a caller trusts what it built from them only once the iteration is complete.
+    """
+    digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
-        raw = handle.read()
-    if hashlib.md5(raw[16:], usedforsecurity=False).digest() != raw[:16]:
+        left = os.fstat(handle.fileno()).st_size
+        expected = handle.read(digest.digest_size)
+        while head := handle.read(_LENGTH):
+            size = int.from_bytes(head, "little")
+            left -= len(head)
+            if len(head) != _LENGTH or size > left:
+                raise ValueError("truncated")  # or a damaged length: never read past the end
+            blob = handle.read(size)
+            left -= size
+            digest.update(head)
+            digest.update(blob)
+            yield marshal.loads(blob)
+    if digest.digest() != expected:
         raise ValueError("checksum mismatch")
-    return marshal.loads(raw[16:])
 
 
 def _key(root: Path, options: ReadOptions) -> str:
@@ -106,18 +134,20 @@ class ScanCache:
     def __init__(self, directory: Path, root: Path, options: ReadOptions) -> None:
         self.path = directory / f"{_key(root, options)}.marshal"
         self.started_ns = time.time_ns()
+        self.loaded: dict[str, ExperimentRead] = {}
 
     def load(self) -> dict[str, ExperimentRead]:
         """Earlier reads by folder; empty when there is no usable cache file."""
         try:
-            data = _read(self.path)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
+            records = _records(self.path)
+            if next(records, None) != {"format": FORMAT}:
                 return {}
-            return {
-                folder: ExperimentRead.unpack(row) for folder, row in data["experiments"].items()
-            }
+            for rows in records:  # one record at a time: the file is never all in memory
+                for folder, row in rows.items():
+                    self.loaded[folder] = ExperimentRead.unpack(row)
         except DAMAGED:
-            return {}  # missing, unreadable or damaged: read everything afresh
+            self.loaded = {}  # missing, unreadable or damaged: read everything afresh
+        return self.loaded
 
     def _settled(self, read: ExperimentRead) -> bool:
         """Not touched so recently that a same-tick edit could hide behind the same stamps."""
@@ -126,10 +156,21 @@ class ScanCache:
         limit = self.started_ns - RACY_NS
         return all(part is None or (part[0] < limit and part[1] < limit) for part in read.signature)
 
-    def save(self, reads: Iterable[tuple[str, ExperimentRead]]) -> None:
-        """Write the reads that can be trusted next time; failure to write is not an error."""
-        rows = {folder: read.pack() for folder, read in reads if self._settled(read)}
-        _write(self.path, {"format": FORMAT, "experiments": rows})
+    def save(self, reads: Sequence[tuple[str, ExperimentRead]]) -> None:
+        """Write the reads that can be trusted next time; failure to write is not an error.
+
+        Nothing is written when every read came from the cache and none has gone: the file
+        already says all of it.
+        """
+        loaded = self.loaded
+        if len(reads) == len(loaded) and all(loaded.get(f) is read for f, read in reads):
+            return
+        settled = [(folder, read) for folder, read in reads if self._settled(read)]
+        chunks = (
+            {folder: read.pack() for folder, read in settled[i : i + ROWS_PER_RECORD]}
+            for i in range(0, len(settled), ROWS_PER_RECORD)
+        )
+        _write(self.path, chain([{"format": FORMAT}], chunks))
 
 
 def _tree(store: Store) -> list[str]:
@@ -169,7 +210,7 @@ class ResultCache:
         """The cached result if the store is exactly as it was, else None (also when the file
         is missing or damaged: every use of its content is inside the ``try``)."""
         try:
-            data = _read(self.path)
+            [data] = _records(self.path)  # exactly one record, its checksum verified
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return None
             if any(stamp(path) != seen for path, seen in data["tree"]):
@@ -219,4 +260,4 @@ class ResultCache:
             ],
             "counts": dict(result.counts),
         }
-        _write(self.path, data)
+        _write(self.path, [data])

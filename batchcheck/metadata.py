@@ -10,6 +10,7 @@ import json
 import math
 import os
 import stat
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,11 +122,28 @@ class Judge:
                     value = fingerprint(data, self.fields, int(version), plain=plain)
                 except (FingerprintError, TypeError, RecursionError):
                     value = None
-            if self.keep is not None:
-                data = _project(data, self.keep)
+            data = _interned(_project(data, self.keep) if self.keep is not None else data)
         return Metadata(
             meta.state, data, meta.error, meta.size, meta.mtime_ns, tuple(violations), value
         )
+
+
+def _interned(value: Any) -> Any:
+    """``value`` with its keys and strings interned.
+
+    The same keys and many of the same strings recur in every document (``generation``,
+    ``gpt-4o``, a shared prompt template). Interned where a file is parsed, a worker's chunk
+    pickles each of them once, and the scanning process holds one copy per chunk instead of one
+    per document: about a third less memory for the metadata of a large store.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {sys.intern(k): _interned(v) for k, v in value.items()}
+    if kind is list:
+        return [_interned(v) for v in value]
+    if kind is str:
+        return sys.intern(value)
+    return value
 
 
 def _project(data: dict[str, Any], keep: frozenset[str]) -> dict[str, Any]:

@@ -598,7 +598,8 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
     if options.shared == "all":
         jobs = scanner.list_shared()
         cached: dict[str, ExperimentRead] | None = None
-        if options.cache_dir is not None:
+        # Without metadata a read is two folder listings: no dearer than checking a cache entry.
+        if options.cache_dir is not None and options.metadata:
             from batchcheck.cache import ScanCache
 
             cache = ScanCache(options.cache_dir, root, options.read)
@@ -616,7 +617,7 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         results = reads.results()
         scanner.add_reads(jobs, results)
         if cache is not None:
-            cache.save(zip((folder for folder, _ in jobs), results, strict=True))
+            cache.save(list(zip((folder for folder, _ in jobs), results, strict=True)))
     if progress is not None:
         progress.done()
     return Store(
