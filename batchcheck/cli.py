@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from batchcheck import __version__
-from batchcheck.commands import COMMANDS
+from batchcheck.commands import COMMANDS, load
 from batchcheck.config import Settings, load_settings
 from batchcheck.context import Context
 from batchcheck.errors import NotFound, UsageError
@@ -67,19 +67,41 @@ def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per command module."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per command module.
+
+    ``only`` names the command a command line runs: the other modules are then not imported
+    (their subparsers stay empty, as nothing will parse with them).
+    """
     parser = _Parser(prog="batchcheck", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"batchcheck {__version__}")
     _global_options(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in COMMANDS:
-        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+    for name in COMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
+        module = load(name)
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         # SUPPRESS: a value given after the command overrides one given before it.
         _global_options(cmd, argparse.SUPPRESS)
         module.add_arguments(cmd)
         cmd.set_defaults(module=module)
     return parser
+
+
+def _command_named(argv: Sequence[str] | None) -> str | None:
+    """The command a command line runs, if it names a known one (global options may come
+    first); None sends it through the full parser, for ``--help`` and error messages."""
+    probe = _Parser(add_help=False)
+    _global_options(probe, None)
+    probe.add_argument("--version", action="store_true")
+    probe.add_argument("command", nargs="?")
+    try:
+        known, _ = probe.parse_known_args(argv)
+    except UsageError:
+        return None
+    return known.command if known.command in COMMANDS else None
 
 
 def _settings(args: argparse.Namespace, needs_root: bool, cwd: Path) -> Settings:
@@ -107,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status."""
     args = None
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_command_named(argv)).parse_args(argv)
         if args.command is None:
             raise UsageError("a command is needed (see 'batchcheck --help')")
         module = args.module

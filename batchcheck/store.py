@@ -224,7 +224,7 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-_UNLISTED: set[str] = set()  # a marker: this dataset folder was not listed yet
+_UNLISTED: dict[str, tuple[str, str]] = {}  # a marker: this dataset folder was not listed yet
 
 # The usual link: ../../_shared/<Dataset>/<experiment>(/): resolved from the names alone.
 _USUAL = re.compile(r"\.\./\.\./_shared/([^/]+)/([^/]+)/?")
@@ -240,8 +240,13 @@ class _Scanner:
         self.options = options
         self.progress = progress
         self.experiments: dict[tuple[str, str], Experiment] = {}
-        # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable).
-        self.listed: dict[str, set[str] | None] = {}
+        # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable):
+        # name -> its (dataset, name) key, one tuple that every link to it shares.
+        self.listed: dict[str, dict[str, tuple[str, str]] | None] = {}
+        # Whether links are judged against dataset listings (a full scan, or every batch).
+        self.lists = options.shared == "all" or (
+            options.shared == "none" and options.batches is None
+        )
         self.absent: set[tuple[str, str]] = set()  # looked up and not a real folder
         self.present: set[tuple[str, str]] = set()  # looked up and a real folder
         self.shared_symlinks: list[SharedSymlink] = []
@@ -289,24 +294,27 @@ class _Scanner:
                 jobs.extend((os.path.join(ds.path, name), ds.name) for name in sorted(names or ()))
         return jobs
 
-    def _list_dataset(self, dataset: str) -> set[str] | None:
-        """Names of the real experiment folders of ``_shared/dataset`` (listed once)."""
+    def _list_dataset(self, dataset: str) -> dict[str, tuple[str, str]] | None:
+        """The real experiment folders of ``_shared/dataset`` by name (listed once)."""
         if dataset not in self.listed:
             path = os.path.join(self.shared_str, dataset)
-            names: set[str] | None = set()
+            names: dict[str, tuple[str, str]] | None = {}
             try:
+                if not is_real_dir(path):
+                    # Missing, or a symlink (never followed: the walk judges links through it).
+                    raise FileNotFoundError(path)
                 with os.scandir(path) as it:
                     for entry in it:
                         if is_hidden(entry.name):
                             continue
                         kind = entry_kind(entry)
                         if kind == "folder":
-                            names.add(entry.name)  # type: ignore[union-attr]
+                            names[entry.name] = (dataset, entry.name)  # type: ignore[index]
                         elif kind == "symlink":
                             self._shared_symlink(entry.path)
                 self.stats["folders"] += 1
             except FileNotFoundError:
-                names = set()
+                names = {}
             except OSError as exc:
                 if is_real_dir(path):
                     self.problems.append(Problem(Path(path), f"cannot read: {_reason(exc)}"))
@@ -361,12 +369,16 @@ class _Scanner:
             return self.experiment(dataset, name) is not None
         if self.options.shared == "none" and self.options.batches is not None:
             return self._is_folder(dataset, name)  # a few links: a look each is cheapest
-        names = self.listed.get(dataset, _UNLISTED)  # the hot path of a full scan: one lookup
-        if names is _UNLISTED:
-            names = self._list_dataset(dataset) if self._shared_root_ok() else set()
+        names = self._listing(dataset)
         if names is None or name not in names:
             return None  # unreadable, missing, or not a plain folder: the walk will tell
         return True
+
+    def _listing(self, dataset: str) -> dict[str, tuple[str, str]] | None:
+        names = self.listed.get(dataset, _UNLISTED)  # the hot path of a full scan: one lookup
+        if names is _UNLISTED:
+            names = self._list_dataset(dataset) if self._shared_root_ok() else {}
+        return names
 
     # -- batches ------------------------------------------------------------------------
 
@@ -412,15 +424,20 @@ class _Scanner:
                 continue
             self.stats["folders"] += 1
             links: list[Link] = []
+            dataset = ds.name
             for item in items:
                 # d_type answers is_symlink without a system call: the common case first.
                 item_kind = "symlink" if item.is_symlink() else entry_kind(item)
                 if item_kind == "symlink":
+                    location = item.path
                     try:
-                        target = os.readlink(item.path)
+                        target = os.readlink(location)
                     except OSError:
                         continue  # vanished since the folder was listed
-                    links.append(self._link(name, ds.name, item.name, item.path, target))
+                    state, key, detail = self._resolve(dataset, location, target)
+                    links.append(
+                        Link(name, dataset, item.name, location, target, state, key, detail)
+                    )
                 elif item_kind != "vanished":
                     strays.append(
                         Stray(
@@ -457,15 +474,23 @@ class _Scanner:
 
     # -- link resolution ------------------------------------------------------------------
 
-    def _link(self, batch: str, dataset: str, name: str, location: str, target: str) -> Link:
-        state, key, detail = self._resolve(dataset, location, target)
-        return Link(batch, dataset, name, location, target, state, key, detail)
-
     def _resolve(
         self, dataset: str, location: str, target: str
     ) -> tuple[LinkState, tuple[str, str] | None, str]:
         """Where a link of ``dataset`` leads: its state, the experiment its text names, why."""
         usual = _USUAL.fullmatch(target)
+        if usual is not None and self.lists and usual[1] not in (".", ".."):
+            # The hot path of a full scan: the usual target, to a listed experiment folder.
+            names = self.listed.get(usual[1]) or self._listing(usual[1])
+            listed = names.get(usual[2]) if names else None
+            if listed is not None:
+                if listed[0] == dataset:
+                    return LinkState.OK, listed, ""
+                return (
+                    LinkState.MISPLACED,
+                    listed,
+                    f"the target is in dataset {listed[0]!r}, not {dataset!r}",
+                )
         key: tuple[str, str] | None
         rel_parts: tuple[str, ...] | None
         if usual and usual[1] not in (".", "..") and usual[2] not in (".", ".."):

@@ -1,39 +1,32 @@
 """The subcommands. Each module has NAME, HELP, NEEDS_ROOT, ``add_arguments`` and ``run``.
 
-Adding a command is one module and one line here; ``cli`` builds the parser from this list.
-Command modules import heavy libraries inside ``run`` so that start-up stays quick.
+Adding a command is one module and one line here; ``cli`` builds the parser from this table.
+A run imports only the module of its command (start-up is most of a quick lookup's time), and
+command modules import heavy libraries inside ``run`` for the same reason.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from types import ModuleType
 
-from batchcheck.commands import (
-    check,
-    check_configs,
-    compare_experiments,
-    fingerprint_cmd,
-    link,
-    list_batch_experiments,
-    list_batches,
-    list_data_paths,
-    list_shared_experiments,
-    plan,
-    report_cmd,
-    resolve_data_path,
-)
+# Command name -> its module in this package, in the order ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    "list-batches": "list_batches",
+    "list-batch-experiments": "list_batch_experiments",
+    "list-shared-experiments": "list_shared_experiments",
+    "list-data-paths": "list_data_paths",
+    "resolve-data-path": "resolve_data_path",
+    "compare-experiments": "compare_experiments",
+    "fingerprint": "fingerprint_cmd",
+    "report": "report_cmd",
+    "check-configs": "check_configs",
+    "check": "check",
+    "plan": "plan",
+    "link": "link",
+}
 
-COMMANDS: tuple[ModuleType, ...] = (
-    list_batches,
-    list_batch_experiments,
-    list_shared_experiments,
-    list_data_paths,
-    resolve_data_path,
-    compare_experiments,
-    fingerprint_cmd,
-    report_cmd,
-    check_configs,
-    check,
-    plan,
-    link,
-)
+
+def load(name: str) -> ModuleType:
+    """The module of command ``name``."""
+    return import_module(f"{__name__}.{COMMANDS[name]}")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import TEMP, TOPP, make_tree
-from ruletest import found, healthy, messages
+from ruletest import found, healthy, messages, run
+
+from batchcheck.store import ScanOptions
 
 BATCH = "batch_20250105_wrong"
 
@@ -50,6 +53,25 @@ def test_shared_itself_a_symlink(tmp_path: Path) -> None:
     root.mkdir()
     (root / "_shared").symlink_to(real / "_shared")
     assert ("BC102", "_shared") in found(root, "BC102")
+
+
+@pytest.mark.parametrize("shared", ["all", "none"], ids=["check", "list-batches"])
+def test_a_dataset_folder_in_shared_that_is_a_symlink_is_never_followed(
+    tmp_path: Path, shared: str
+) -> None:
+    """Links through ``_shared/Copa -> outside`` are judged by the walk, not by a listing of the
+    folder it points to (which would read outside the store and call them fine)."""
+    outside = make_tree(tmp_path / "outside", healthy())
+    root = tmp_path / "store"
+    spec = {k: v for k, v in healthy().items() if not k.startswith("_shared/Copa/")}
+    make_tree(root, spec)
+    (root / "_shared/Copa").symlink_to(outside / "_shared/Copa")
+    options = ScanOptions(shared=shared, metadata=False, data=False)
+    said = {str(f.path.relative_to(root)): f.message for f in run(root, "BC102", options)}
+    for name in ("temp05_topp10_gpt4o", "temp07_topp09_gpt4o"):
+        assert "through a symlink in _shared" in said[f"{TEMP}/Copa/{name}"]
+    if shared == "all":  # only a full scan lists _shared, and so meets the symlink itself
+        assert said["_shared/Copa"].startswith("symlink inside _shared")
 
 
 def test_healthy_store_is_clean(tmp_path: Path) -> None:
