@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from batchcheck.errors import UsageError
@@ -56,16 +57,25 @@ class Metadata:
     @property
     def fields(self) -> Mapping[str, Any]:
         """The top-level object, or an empty mapping when there is none to read from."""
-        return self.data if self.ok and isinstance(self.data, dict) else {}
+        data = self.data
+        return data if self.state == "ok" and isinstance(data, dict) else _NO_FIELDS
 
     def get(self, dotted: str) -> Any:
         """The value at ``a.b.c``, or None when any step is missing or not an object."""
-        value: Any = self.fields
-        for part in dotted.split("."):
-            if not isinstance(value, dict) or part not in value:
+        value: Any = self.data if self.state == "ok" else None
+        for part in _steps(dotted):
+            if not isinstance(value, dict):
                 return None
-            value = value[part]
+            value = value.get(part)
         return value
+
+
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+
+
+@lru_cache(maxsize=256)
+def _steps(dotted: str) -> tuple[str, ...]:
+    return tuple(dotted.split("."))
 
 
 def human_size(size: int) -> str:

@@ -57,17 +57,20 @@ def disagreements(exp: Experiment) -> list[str]:
         return []
     temp, topp, rest = match.groups()
     out = []
+    generation = exp.metadata.get("generation")
+    if not isinstance(generation, dict):
+        return []  # missing or not an object: BC302
     for digits, label, field in (
         (temp, "temp", "temperature"),
         (topp, "topp", "top_p"),
     ):
-        value = _number(exp.metadata.get(f"generation.{field}"))
+        value = _number(generation.get(field))
         if value is None or not math.isfinite(value * 10):
             continue  # missing, not a number or not finite: BC302
         stated = round(value * 10)
         if int(digits) != stated:
             out.append(f"{label}{digits} but generation.{field} is {value:g} ({label}{stated:02d})")
-    model = exp.metadata.get("generation.model")
+    model = generation.get("model")
     if isinstance(model, str):
         token = model_token(model)
         if rest != token and not rest.startswith(token + "_"):
