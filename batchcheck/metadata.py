@@ -13,7 +13,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -109,14 +109,17 @@ class Judge:
     fields: tuple[str, ...] = DEFAULT_FIELDS
     keep: frozenset[str] | None = None
 
-    def __call__(self, meta: Metadata, numbers: Numbers | None = None) -> Metadata:
+    @cached_property
+    def _kept(self) -> Tree | None:
+        return _tree(self.keep) if self.keep is not None else None
+
+    def __call__(self, meta: Metadata, finite: bool = False, plain: bool = False) -> Metadata:
         """``meta`` with violations and fingerprint filled in and its data trimmed to ``keep``.
 
-        ``numbers``, what the parser saw, lets the walks for odd numbers be skipped.
+        ``finite`` and ``plain``, what the parser saw (see :class:`Numbers`), let the walks for
+        odd numbers be skipped.
         """
         data = meta.data
-        finite = numbers is not None and not numbers.non_finite
-        plain = finite and numbers is not None and not numbers.integral
         violations = schema_violations(data, self.schema, finite=finite)
         value = None
         if isinstance(data, dict):
@@ -132,7 +135,8 @@ class Judge:
                     value = fingerprint(data, self.fields, int(version), plain=plain)
                 except (FingerprintError, TypeError, RecursionError):
                     value = None
-            data = _interned(_project(data, self.keep) if self.keep is not None else data)
+            kept = self._kept
+            data = _interned(data) if kept is None else _project(data, kept)
         return Metadata(
             meta.state, data, meta.error, meta.size, meta.mtime_ns, tuple(violations), value
         )
@@ -156,21 +160,41 @@ def _interned(value: Any) -> Any:
     return value
 
 
-def _project(data: dict[str, Any], keep: frozenset[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for dotted in keep:
-        head, _, rest = dotted.partition(".")
-        if head not in data:
-            continue
-        if not rest:
-            out[head] = data[head]
-        elif isinstance(data[head], dict):
-            inner = _project(data[head], frozenset({rest}))
-            if inner:
-                existing = out.get(head)
-                out[head] = {**existing, **inner} if isinstance(existing, dict) else inner
+# ``keep`` as a tree: {"generation": {"model": None}, "dataset": None}; None marks a kept leaf.
+Tree = dict[str, "Tree | None"]
+
+
+def _tree(keep: frozenset[str]) -> Tree:
+    tree: Tree = {}
+    for dotted in sorted(keep, key=len):  # a shorter path keeps all below it: it wins
+        node = tree
+        *heads, last = dotted.split(".")
+        for head in heads:
+            child = node.setdefault(sys.intern(head), {})
+            if child is None:
+                break
+            node = child
         else:
-            out.setdefault(head, data[head])
+            node[sys.intern(last)] = None
+    return tree
+
+
+def _project(data: dict[str, Any], tree: Tree) -> dict[str, Any]:
+    """The parts of ``data`` that ``tree`` names, interned like :func:`_interned`.
+
+    A kept name whose value is not an object is kept whole even when only fields inside it
+    were asked for, so a rule sees the wrong type instead of a missing field.
+    """
+    out: dict[str, Any] = {}
+    for key, below in tree.items():
+        if key in data:
+            value = data[key]
+            if below is None or type(value) is not dict:
+                out[key] = _interned(value)
+            else:
+                inner = _project(value, below)
+                if inner:
+                    out[key] = inner
     return out
 
 
@@ -200,9 +224,10 @@ def read_metadata(path: str, limit: int, judge: Judge) -> Metadata:
         os.close(fd)
     if len(raw) > limit:
         return Metadata.failed("too_large", f"{name} is over the {human_size(limit)} limit")
-    numbers = Numbers()
-    meta = parse_metadata(raw, st.st_size, st.st_mtime_ns, numbers)
-    return judge(meta, numbers) if meta.ok else meta
+    meta = parse_metadata(raw, st.st_size, st.st_mtime_ns)
+    if not meta.ok:
+        return meta
+    return judge(meta, finite=not _NUMBERS.non_finite, plain=_NUMBERS.plain)
 
 
 def _read_upto(fd: int, size: int, limit: int) -> bytes:
@@ -233,8 +258,17 @@ class Numbers:
     __slots__ = ("integral", "non_finite")
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the last document (before parsing the next)."""
         self.non_finite = False
         self.integral = False
+
+    @property
+    def plain(self) -> bool:
+        """Every number already has its canonical form (see ``fingerprint.canonical_json``)."""
+        return not (self.non_finite or self.integral)
 
     def parse_float(self, text: str) -> float:
         """``json``'s float hook."""
@@ -251,17 +285,20 @@ class Numbers:
         return float(text)
 
 
-def parse_metadata(
-    raw: bytes, size: int, mtime_ns: int, numbers: Numbers | None = None
-) -> Metadata:
-    """Parse metadata bytes; a decoding or JSON error becomes an ``invalid`` state."""
+# One decoder for every parse of this process (making one per file costs as much as parsing
+# a small file); ``_NUMBERS`` describes the document it parsed last.
+_NUMBERS = Numbers()
+_DECODER = json.JSONDecoder(
+    parse_float=_NUMBERS.parse_float, parse_constant=_NUMBERS.parse_constant
+)
+
+
+def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
+    """Parse metadata bytes, as ``json.loads`` would; a decoding or JSON error becomes an
+    ``invalid`` state. Afterwards ``_NUMBERS`` says what the document's numbers were."""
+    _NUMBERS.reset()
     try:
-        if numbers is None:
-            data = json.loads(raw)
-        else:
-            data = json.loads(
-                raw, parse_float=numbers.parse_float, parse_constant=numbers.parse_constant
-            )
+        data = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except UnicodeDecodeError:
         return Metadata("invalid", error="not UTF-8 text", size=size, mtime_ns=mtime_ns)
     except json.JSONDecodeError as exc:
