@@ -32,6 +32,10 @@ class _Unhashable(Exception):
         self.path: list[str] = []
 
 
+# Made once: building an encoder costs as much as encoding a document's parameters.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 _AS_IS = frozenset({str, int, bool, type(None)})  # exact types: the common case in one lookup
 
 
@@ -84,13 +88,7 @@ def canonical_json(
     except _Unhashable as exc:
         where = "".join(reversed(exc.path)).lstrip(".") or "value"
         raise FingerprintError(f"{where}: {exc.reason}") from None
-    return json.dumps(
-        canonical,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+    return _ENCODER.encode(canonical)
 
 
 def fingerprint(
