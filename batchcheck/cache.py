@@ -35,7 +35,7 @@ from batchcheck.experiments import (
     stamps_digest,
 )
 from batchcheck.findings import CheckResult, Finding, Severity
-from batchcheck.store import SHARED, Store
+from batchcheck.store import SHARED, Listing, Store
 
 FORMAT = 3  # 2: signatures stamp the file mode too; 3: records marshalled one by one
 ROWS_PER_RECORD = 5000
@@ -169,6 +169,66 @@ class ScanCache:
         chunks = (
             {folder: read.pack() for folder, read in settled[i : i + ROWS_PER_RECORD]}
             for i in range(0, len(settled), ROWS_PER_RECORD)
+        )
+        _write(self.path, chain([{"format": FORMAT}], chunks))
+
+
+def _is_listing(value: Any) -> bool:
+    """A (stamp, ((name, target), ...)) pair as ``LinkCache.save`` writes it."""
+    if type(value) is not tuple or len(value) != 2:
+        return False
+    seen, pairs = value
+    return (
+        type(seen) is tuple
+        and type(pairs) is tuple
+        and all(type(p) is tuple and len(p) == 2 and type(p[0]) is type(p[1]) is str for p in pairs)
+    )
+
+
+class LinkCache:
+    """The symlinks of every batch dataset folder as last read, with the folder's stamp.
+
+    Adding, removing or replacing an entry moves its folder's mtime and ctime, and a symlink's
+    target cannot change in place, so an unchanged stamp vouches for the whole listing: one
+    ``lstat`` instead of a listing and a ``readlink`` per link. Only folders that hold nothing
+    but symlinks are kept (anything else is read afresh each time).
+    """
+
+    def __init__(self, directory: Path, root: Path) -> None:
+        key = _digest("\0".join((__version__, str(FORMAT), str(root))))
+        self.path = directory / f"{key}.links.marshal"
+        self.started_ns = time.time_ns()
+        self.loaded: dict[str, Listing] = {}
+
+    def load(self) -> dict[str, Listing]:
+        """Earlier listings by folder path; empty when there is no usable cache file."""
+        try:
+            records = _records(self.path)
+            if next(records, None) != {"format": FORMAT}:
+                return {}
+            for listings in records:
+                for folder, listing in listings.items():
+                    if not _is_listing(listing):
+                        raise ValueError(f"not a listing: {folder}")
+                    self.loaded[folder] = listing
+        except DAMAGED:
+            self.loaded = {}
+        return self.loaded
+
+    def save(self, listings: Mapping[str, Listing]) -> None:
+        """Keep the listings of folders not touched too recently; nothing new, nothing written."""
+        if listings.keys() == self.loaded.keys() and all(
+            self.loaded[folder] is listing for folder, listing in listings.items()
+        ):
+            return
+        limit = self.started_ns - RACY_NS
+        settled = [
+            (folder, listing)
+            for folder, listing in listings.items()
+            if listing[0][0] < limit and listing[0][1] < limit
+        ]
+        chunks = (
+            dict(settled[i : i + ROWS_PER_RECORD]) for i in range(0, len(settled), ROWS_PER_RECORD)
         )
         _write(self.path, chain([{"format": FORMAT}], chunks))
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from batchcheck import __version__
 from batchcheck.commands import COMMANDS, load
@@ -125,6 +127,28 @@ def _cache_dir(args: argparse.Namespace, cwd: Path) -> Path | None:
     return default_dir()
 
 
+def _batch_output(out: TextIO) -> None:
+    """Let the text layer gather small writes into blocks when output goes to a file or pipe.
+
+    Listings are written a line or an entry at a time; with unbuffered output (PYTHONUNBUFFERED,
+    common in containers) each piece would be a system call: 5 million for a JSON listing of a
+    large store. A terminal keeps its line buffering.
+    """
+    if isinstance(out, io.TextIOWrapper) and not out.isatty():
+        out.reconfigure(write_through=False)
+
+
+def _discard_output() -> None:
+    """Point stdout at the null device: Python flushes it once more on the way out, and what
+    is left in its buffer has no reader any more (the recipe of the ``signal`` docs)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to flush
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status."""
     args = None
@@ -134,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("a command is needed (see 'batchcheck --help')")
         module = args.module
         cwd = Path.cwd()
+        _batch_output(sys.stdout)
         ctx = Context(
             settings=_settings(args, module.NEEDS_ROOT, cwd),
             out=sys.stdout,
@@ -149,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(module.run(ctx, args))
         finally:
             gc.enable()
+            # Before any error line on stderr, and here, so that a reader gone away is the
+            # BrokenPipe case below.
+            sys.stdout.flush()
     except UsageError as exc:
         print(f"batchcheck: error: {exc}", file=sys.stderr)
         return 2
@@ -158,8 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("batchcheck: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0  # the reader (head, less) went away: not an error of ours
+    except BrokenPipeError:  # the reader (head, less) went away: not an error of ours
+        _discard_output()
+        return 0
     except Exception as exc:  # a bug: one line unless asked for the rest
         if args is not None and getattr(args, "traceback", False):
             traceback.print_exc()

@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import chain
@@ -30,6 +30,7 @@ from batchcheck.experiments import (
     entry_kind,
     is_real_dir,
     read_experiment,
+    stamp,
 )
 from batchcheck.forking import default_workers
 from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata
@@ -225,6 +226,10 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+# A batch dataset folder's stamp and the (name, target) of every symlink it held (kept by
+# cache.LinkCache between runs).
+Listing = tuple[tuple[int, ...], tuple[tuple[str, str], ...]]
+
 _UNLISTED: dict[str, tuple[str, str]] = {}  # a marker: this dataset folder was not listed yet
 
 # The usual link: ../../_shared/<Dataset>/<experiment>(/): resolved from the names alone.
@@ -255,6 +260,10 @@ class _Scanner:
         self.shared_ok: bool | None = None
         self.stats = {"folders": 0, "links": 0, "metadata": 0}
         self.signatures: dict[str, Signature] = {}
+        # Batch dataset folders as last read (see cache.LinkCache), and as read now; None: the
+        # scan keeps no such cache.
+        self.listings_before: Mapping[str, Listing] = {}
+        self.listings: dict[str, Listing] | None = None
 
     # -- _shared -------------------------------------------------------------------------
 
@@ -418,43 +427,56 @@ class _Scanner:
             if kind != "folder":
                 strays.append(Stray(name, None, ds.name, Path(ds.path), kind, self._pointer(ds)))
                 continue
-            try:
-                items = _entries(ds.path)
-            except OSError as exc:
-                problems.append(Problem(Path(ds.path), f"cannot read: {_reason(exc)}", name))
+            pairs = self._symlinks(name, ds.path, strays, problems)
+            if pairs is None:
                 continue
-            self.stats["folders"] += 1
-            links: list[Link] = []
             dataset = ds.name
-            for item in items:
-                # d_type answers is_symlink without a system call: the common case first.
-                item_kind = "symlink" if item.is_symlink() else entry_kind(item)
-                if item_kind == "symlink":
-                    location = item.path
-                    try:
-                        target = os.readlink(location)
-                    except OSError:
-                        continue  # vanished since the folder was listed
-                    state, key, detail = self._resolve(dataset, location, target)
-                    links.append(
-                        Link(name, dataset, item.name, location, target, state, key, detail)
-                    )
-                elif item_kind != "vanished":
-                    strays.append(
-                        Stray(
-                            name,
-                            ds.name,
-                            item.name,
-                            Path(item.path),
-                            item_kind,
-                            self._pointer(item),
-                        )
-                    )
+            links = []
+            for link_name, target in pairs:
+                location = os.path.join(ds.path, link_name)
+                state, key, detail = self._resolve(dataset, location, target)
+                links.append(Link(name, dataset, link_name, location, target, state, key, detail))
             self.stats["links"] += len(links)
             datasets[ds.name] = tuple(links)
         if self.progress is not None:
             self.progress.add(links=sum(len(v) for v in datasets.values()))
         return Batch(name, path, datasets, tuple(strays), tuple(problems))
+
+    def _symlinks(
+        self, batch: str, folder: str, strays: list[Stray], problems: list[Problem]
+    ) -> Sequence[tuple[str, str]] | None:
+        """(name, target) of each symlink of a batch dataset folder, sorted; anything else
+        becomes a stray. None when the folder cannot be read (a problem says why)."""
+        seen = stamp(folder) if self.listings is not None else None
+        earlier = self.listings_before.get(folder) if seen is not None else None
+        if earlier is not None and earlier[0] == seen and self.listings is not None:
+            self.listings[folder] = earlier
+            return earlier[1]
+        try:
+            items = _entries(folder)
+        except OSError as exc:
+            problems.append(Problem(Path(folder), f"cannot read: {_reason(exc)}", batch))
+            return None
+        self.stats["folders"] += 1
+        pairs: list[tuple[str, str]] = []
+        complete = True  # only symlinks, all read: a listing worth keeping
+        for item in items:
+            # d_type answers is_symlink without a system call: the common case first.
+            kind = "symlink" if item.is_symlink() else entry_kind(item)
+            if kind == "symlink":
+                try:
+                    pairs.append((item.name, os.readlink(item.path)))
+                    continue
+                except OSError:
+                    pass  # vanished since the folder was listed
+            elif kind != "vanished":
+                dataset = os.path.basename(folder)
+                pointer = self._pointer(item)
+                strays.append(Stray(batch, dataset, item.name, Path(item.path), kind, pointer))
+            complete = False
+        if complete and seen is not None and self.listings is not None:
+            self.listings[folder] = (seen, tuple(pairs))
+        return pairs
 
     @staticmethod
     def _pointer(entry: os.DirEntry[str]) -> str | None:
@@ -633,12 +655,21 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         workers = options.workers or default_workers()
         done = progress.add_experiments if progress is not None else (lambda _n: None)
         reads = Reads(jobs, options.read, cached, workers, done)
+    link_cache = None
+    if options.cache_dir is not None and options.batches is None:  # worth it for all batches
+        from batchcheck.cache import LinkCache
+
+        link_cache = LinkCache(options.cache_dir, root)
+        scanner.listings_before = link_cache.load()
+        scanner.listings = {}
     names = scanner.batch_names() if options.batches is None else list(options.batches)
     batches: dict[str, Batch] = {}
     for name in names:
         batch = scanner.scan_batch(name)
         if batch is not None:
             batches[name] = batch
+    if link_cache is not None and scanner.listings is not None:
+        link_cache.save(scanner.listings)
     if reads is not None:
         results = reads.results()
         scanner.add_reads(jobs, results)

@@ -118,6 +118,15 @@ def _empty_data_folder(root: Path) -> tuple[str, str]:
     return "BC304", rel
 
 
+def _retarget_link(root: Path) -> tuple[str, str]:
+    """``ln -sfn`` as scripts do it: a new symlink renamed over the old one."""
+    rel = f"{TEMP}/Copa/temp05_topp10_gpt4o"
+    tmp = root / TEMP / "Copa" / ".retarget.tmp"
+    tmp.symlink_to("../../_shared/CB/temp07_topp10_gpt4o")
+    os.replace(tmp, root / rel)
+    return "BC102", rel
+
+
 def _fill_empty_dataset(root: Path) -> tuple[str, str]:
     make_tree(root, experiment("RTE", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
     return "BC401", "_shared/RTE/temp05_topp10_gpt4o"
@@ -127,6 +136,7 @@ CHANGES: dict[str, Change] = {
     "metadata edited in place, same size and mtime": _edit_metadata,
     "metadata replaced by a rename, same size and mtime": _rename_metadata,
     "dangling link added to a batch": _add_dangling_link,
+    "link retargeted in place": _retarget_link,
     "linked experiment deleted": _delete_experiment,
     "data folder emptied": _empty_data_folder,
     "experiment added to a dataset folder that had none": _fill_empty_dataset,
@@ -151,10 +161,13 @@ def findings(result: Result) -> set[tuple[str, str]]:
 
 
 def cache_files(cache: Path) -> list[str]:
-    """The kinds of cache file written: ``scan`` (reads) and ``check`` (results)."""
+    """The kinds of cache file written: ``scan`` (reads), ``links`` (batch folder listings)
+    and ``check`` (results)."""
     if not cache.is_dir():
         return []
-    return sorted("check" if p.name.endswith(".check.marshal") else "scan" for p in cache.iterdir())
+    return sorted(
+        p.name.split(".")[1] if p.name.count(".") > 1 else "scan" for p in cache.iterdir()
+    )
 
 
 def audited(log: Path, root: Path, *argv: str) -> tuple[Result, Counter[str]]:
@@ -182,6 +195,7 @@ WARM = {
     "check github": ["check", "--format", "github"],
     "list-shared-experiments": ["list-shared-experiments", "--verbose", "--format", "json"],
     "list-data-paths": ["list-data-paths", "--format", "json"],
+    "list-batches": ["list-batches", "--verbose", "--format", "json"],
 }
 
 
@@ -192,14 +206,22 @@ def test_a_warm_run_is_identical_and_opens_no_metadata(
     root, cache = stores["base"], tmp_path / "cache"
     fresh = cli("--root", str(root), "--no-cache", *argv, cwd=root)
     cold = cli("--root", str(root), "--cache-dir", str(cache), *argv, cwd=root)
-    # Without metadata a read costs no more than a cache lookup: no cache is kept.
-    kept = {"check": ["check", "scan"], "list-data-paths": []}.get(argv[0], ["scan"])
+    # Without metadata a read costs no more than a cache lookup: no read cache is kept; every
+    # command that reads all batches keeps their listings.
+    kept = {
+        "check": ["check", "links", "scan"],
+        "list-data-paths": ["links"],
+        "list-batches": ["links"],
+    }.get(argv[0], ["scan"])
     assert cache_files(cache) == kept
     written = {p.name: p.stat().st_ino for p in cache.iterdir()} if kept else {}
     warm, opened = audited(tmp_path / "events.log", root, "--cache-dir", str(cache), *argv)
     assert cold == fresh
     assert warm == fresh
     assert not opened  # everything came from the cache
+    events = (tmp_path / "events.log").read_text(encoding="utf-8").splitlines()
+    listed = [e for e in events if e.startswith("scandir ")]
+    assert not [e for e in listed if Path(e[8:]).parent.name.startswith("batch_")]  # nor links
     if kept:  # and nothing was rewritten (a rewrite replaces the file: a new inode)
         assert {p.name: p.stat().st_ino for p in cache.iterdir()} == written
 
@@ -226,7 +248,7 @@ def test_a_change_is_seen(change: str, stores: dict[str, Path], cli: Cli, tmp_pa
     root, cache = stores[change], tmp_path / "cache"
     argv = ("--root", str(root), "--cache-dir", str(cache), "check", "--format", "json")
     before = cli(*argv, cwd=root)
-    assert cache_files(cache) == ["check", "scan"]  # the next run could take all from it
+    assert cache_files(cache) == ["check", "links", "scan"]  # the next run could take all from it
     expected = CHANGES[change](root)
     assert expected not in findings(before)
     after = cli(*argv, cwd=root)
@@ -346,7 +368,7 @@ def test_a_damaged_cache_file_is_ignored(
     argv = ("--root", str(root), "--cache-dir", str(cache), "check", "--format", "json")
     fresh = cli(*argv, cwd=root)
     files = sorted(cache.iterdir())
-    assert len(files) == 2
+    assert len(files) == 3  # reads, batch listings, result
     for path in files:
         if damage != "flipped byte in the result" or path.name.endswith(".check.marshal"):
             DAMAGE[damage](path)

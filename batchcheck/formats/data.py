@@ -24,8 +24,11 @@ class Result(Protocol):
 
 
 def dump_json(data: Any, out: TextIO) -> None:
-    """Indented JSON, non-ASCII text as is."""
-    out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """Indented JSON, non-ASCII text as is; written piece by piece, as a listing of a large
+    store is hundreds of megabytes as one string."""
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data):
+        out.write(chunk)
+    out.write("\n")
 
 
 def dump_yaml(data: Any, out: TextIO) -> None:
