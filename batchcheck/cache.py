@@ -31,13 +31,15 @@ from batchcheck.experiments import (
     ReadOptions,
     all_unchanged,
     is_real_dir,
+    signature_times,
     stamp,
     stamps_digest,
 )
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.store import SHARED, Listing, Store
 
-FORMAT = 3  # 2: signatures stamp the file mode too; 3: records marshalled one by one
+# 2: signatures stamp the file mode too; 3: records marshalled one by one; 4: packed signatures
+FORMAT = 4
 ROWS_PER_RECORD = 5000
 _LENGTH = 8  # bytes of the length before each record
 RACY_NS = 2_000_000_000
@@ -154,7 +156,7 @@ class ScanCache:
         if read.signature is None:
             return False
         limit = self.started_ns - RACY_NS
-        return all(part is None or (part[0] < limit and part[1] < limit) for part in read.signature)
+        return all(m < limit and c < limit for m, c in signature_times(read.signature))
 
     def save(self, reads: Sequence[tuple[str, ExperimentRead]]) -> None:
         """Write the reads that can be trusted next time; failure to write is not an error.
@@ -293,9 +295,11 @@ class ResultCache:
         sigs = list(store.signatures.items())
         if len(sigs) != len(store.experiments):
             return  # some experiment was not stamped (unreadable): always check in full
-        stamps = [s for _, s in tree if s is not None]
-        stamps += [part for _, sig in sigs if sig for part in sig if part is not None]
-        if any(s[0] >= limit or s[1] >= limit for s in stamps):
+        times = chain(
+            ((s[0], s[1]) for _, s in tree if s is not None),
+            (t for _, sig in sigs if sig for t in signature_times(sig)),
+        )
+        if any(mtime >= limit or ctime >= limit for mtime, ctime in times):
             return
         folders = [folder for folder, _ in sigs]
         digests = [

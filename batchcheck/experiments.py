@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -52,9 +53,12 @@ class ReadOptions:
     judge: Judge = DEFAULT_JUDGE
 
 
-# The stamp (see ``stamp``) of the experiment folder, its metadata file and its data folder:
-# when all three match an earlier read, that read still holds.
-Signature = tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...] | None]
+# The stamps (see ``stamp``) of the experiment folder, its metadata file and its data folder,
+# packed: when all three match an earlier read, that read still holds. Packed, 100k of them
+# take 15 MB instead of 80 MB of tuples of large ints.
+Signature = bytes
+_PART = struct.Struct("<?qqQqq")  # present, then mtime_ns, ctime_ns, inode, size, mode
+_ABSENT = _PART.pack(False, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +98,13 @@ def signature(folder: str, dataset: str) -> Signature | None:
     own = stamp(folder)
     if own is None:
         return None
-    data = os.path.join(folder, dataset)
-    return (own, stamp(os.path.join(folder, METADATA_FILE)), stamp(data))
+    parts = (own, stamp(os.path.join(folder, METADATA_FILE)), stamp(os.path.join(folder, dataset)))
+    return b"".join(_PART.pack(True, *part) if part else _ABSENT for part in parts)
+
+
+def signature_times(sig: Signature) -> list[tuple[int, int]]:
+    """(mtime_ns, ctime_ns) of each part of ``sig`` that exists: how recently it changed."""
+    return [(mtime, ctime) for present, mtime, ctime, *_ in _PART.iter_unpack(sig) if present]
 
 
 def entry_kind(entry: os.DirEntry[str]) -> str:
@@ -282,8 +291,12 @@ STAMP_CHUNK = 5000
 
 
 def stamps_digest(signatures: Sequence[Signature | None]) -> str:
-    """One digest for the signatures of a run of experiments, in order."""
-    return hashlib.md5(repr(tuple(signatures)).encode(), usedforsecurity=False).hexdigest()
+    """One digest for the signatures of a run of experiments, in order (a signature is
+    ``_PART`` sized parts that start with a true byte, a missing one a single false byte)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for sig in signatures:
+        digest.update(sig if sig is not None else b"\0")
+    return digest.hexdigest()
 
 
 def _digest_now(folders: Sequence[str]) -> str:

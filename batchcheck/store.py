@@ -64,12 +64,17 @@ class Link:
     batch: str
     dataset: str
     name: str
-    location: str  # the link's own path; kept as text, a Path is made only when asked for
+    folder: str  # the batch dataset folder's path, one string its links share
     target: str
     state: LinkState
     # The (dataset, experiment) the target names when it lies right under _shared/.
     key: tuple[str, str] | None
     detail: str = ""
+
+    @property
+    def location(self) -> str:
+        """The link's own path as text (a Path is made only when asked for)."""
+        return f"{self.folder}{os.sep}{self.name}"
 
     @property
     def path(self) -> Path:
@@ -430,12 +435,11 @@ class _Scanner:
             pairs = self._symlinks(name, ds.path, strays, problems)
             if pairs is None:
                 continue
-            dataset = ds.name
+            dataset, folder = ds.name, ds.path
             links = []
             for link_name, target in pairs:
-                location = os.path.join(ds.path, link_name)
-                state, key, detail = self._resolve(dataset, location, target)
-                links.append(Link(name, dataset, link_name, location, target, state, key, detail))
+                state, key, detail = self._resolve(dataset, folder, target)
+                links.append(Link(name, dataset, link_name, folder, target, state, key, detail))
             self.stats["links"] += len(links)
             datasets[ds.name] = tuple(links)
         if self.progress is not None:
@@ -498,9 +502,10 @@ class _Scanner:
     # -- link resolution ------------------------------------------------------------------
 
     def _resolve(
-        self, dataset: str, location: str, target: str
+        self, dataset: str, folder: str, target: str
     ) -> tuple[LinkState, tuple[str, str] | None, str]:
-        """Where a link of ``dataset`` leads: its state, the experiment its text names, why."""
+        """Where a link in ``folder`` (of ``dataset``) leads: its state, the experiment its text
+        names, why."""
         usual = _USUAL.fullmatch(target)
         if usual is not None and self.lists and usual[1] not in (".", ".."):
             # The hot path of a full scan: the usual target, to a listed experiment folder.
@@ -521,7 +526,7 @@ class _Scanner:
             rel_parts = (SHARED, *key)
             plain = True
         else:
-            rel_parts = self._lexical(os.path.dirname(location), target)
+            rel_parts = self._lexical(folder, target)
             if rel_parts is None:
                 return LinkState.OUTSIDE, None, "the target leaves the store"
             key = (
@@ -529,7 +534,7 @@ class _Scanner:
                 if len(rel_parts) >= 3 and rel_parts[0] == SHARED
                 else None
             )
-            plain = self._plain(target, location)
+            plain = self._plain(target, folder)
         if len(rel_parts) == 3 and key and plain and self._exists(*key):
             if key[0] != dataset:
                 return (
@@ -538,7 +543,7 @@ class _Scanner:
                     f"the target is in dataset {key[0]!r}, not {dataset!r}",
                 )
             return LinkState.OK, key, ""
-        state, detail = self._walk(Path(location).parent, target, dataset)
+        state, detail = self._walk(Path(folder), target, dataset)
         return state, key, detail
 
     def _lexical(self, base: str | Path, target: str) -> tuple[str, ...] | None:
@@ -551,7 +556,7 @@ class _Scanner:
             return None
         return tuple(joined[len(prefix) :].split(os.sep))
 
-    def _plain(self, target: str, link: str) -> bool:
+    def _plain(self, target: str, folder: str) -> bool:
         """Leading ``..`` that stay inside the root, then plain names: lexical == physical."""
         parts = [p for p in target.split("/") if p not in ("", ".")]
         if os.path.isabs(target):
@@ -559,7 +564,7 @@ class _Scanner:
         ups = 0
         while ups < len(parts) and parts[ups] == "..":
             ups += 1
-        depth = len(Path(link).parent.relative_to(self.root).parts)
+        depth = len(Path(folder).relative_to(self.root).parts)
         return ups <= depth and ".." not in parts[ups:]
 
     def _walk(self, base: Path, target: str, dataset: str) -> tuple[LinkState, str]:
