@@ -359,7 +359,7 @@ def shared_experiments(store: Store, dataset: str | None = None) -> SharedExperi
     grouped: dict[str, list[Experiment]] = defaultdict(list)
     for (ds, _), exp in sorted(store.experiments.items()):
         grouped[ds].append(exp)
-    check_dataset(dataset, grouped, SHARED)
+    check_dataset(dataset, [*grouped, *store.shared_datasets], SHARED)
     sections = tuple(
         (ds, tuple(exps)) for ds, exps in sorted(grouped.items()) if dataset in (None, ds)
     )
@@ -441,9 +441,8 @@ def data_paths(store: Store, batch: str | None = None, dataset: str | None = Non
                 link.key if link.state is LinkState.OK and link.key else (link.dataset, link.name)
             ].append(link)
     keys = set(by_key) if batch is not None else set(by_key) | set(store.experiments)
-    check_dataset(
-        dataset, (k[0] for k in keys), f"batch {display(batch)}" if batch else "the store"
-    )
+    known = [k[0] for k in keys] + (list(store.shared_datasets) if batch is None else [])
+    check_dataset(dataset, known, f"batch {display(batch)}" if batch else "the store")
     entries = []
     for key in sorted(keys):
         if dataset not in (None, key[0]):

@@ -163,6 +163,8 @@ class Store:
     experiments: Mapping[tuple[str, str], Experiment]
     shared_symlinks: tuple[SharedSymlink, ...] = ()
     problems: tuple[Problem, ...] = ()
+    # Dataset folders of _shared holding an experiment folder, also those not read.
+    shared_datasets: tuple[str, ...] = ()
     shared_complete: bool = False
     batches_complete: bool = False
     data_checked: bool = False
@@ -189,13 +191,15 @@ class ScanOptions:
     """What to read. ``batches=None`` reads every batch; ``shared`` is all, linked or none.
 
     ``linked`` reads only the experiments that scanned links name; ``none`` reads no
-    experiment: a link is judged only by whether its target folder exists. ``judge`` says how
+    experiment: a link is judged only by whether its target folder exists. ``datasets`` limits
+    ``all`` to the experiments of those dataset folders. ``judge`` says how
     metadata is judged as it is read and which of its fields are kept. ``cache_dir`` (None: no
     cache) keeps earlier reads of a full scan; ``workers`` 0 means one per core.
     """
 
     batches: tuple[str, ...] | None = None
     shared: str = "all"
+    datasets: tuple[str, ...] | None = None
     metadata: bool = True
     data: bool = True
     max_metadata_bytes: int = 1024 * 1024
@@ -225,6 +229,15 @@ def _entries(path: str) -> list[os.DirEntry[str]]:
         entries = [e for e in it if not is_hidden(e.name)]
     entries.sort(key=_NAME)
     return entries
+
+
+def _holds_a_folder(path: str) -> bool:
+    """Whether a folder holds a visible real folder: found with the first one, not a listing."""
+    try:
+        with os.scandir(path) as it:
+            return any(not is_hidden(e.name) and entry_kind(e) == "folder" for e in it)
+    except OSError:
+        return False
 
 
 def _reason(exc: OSError) -> str:
@@ -261,6 +274,7 @@ class _Scanner:
         self.absent: set[tuple[str, str]] = set()  # looked up and not a real folder
         self.present: set[tuple[str, str]] = set()  # looked up and a real folder
         self.shared_symlinks: list[SharedSymlink] = []
+        self.shared_datasets: list[str] = []  # those holding an experiment folder
         self.problems: list[Problem] = []
         self.shared_ok: bool | None = None
         self.stats = {"folders": 0, "links": 0, "metadata": 0}
@@ -290,7 +304,11 @@ class _Scanner:
         return self.shared_ok
 
     def list_shared(self) -> list[tuple[str, str]]:
-        """List every dataset folder of ``_shared``; return the experiment folders to read."""
+        """List the dataset folders of ``_shared``; return the experiment folders to read.
+
+        With ``datasets``, the others are only looked into far enough to know whether they
+        hold an experiment (``shared_datasets``).
+        """
         if not self._shared_root_ok():
             return []
         try:
@@ -304,9 +322,15 @@ class _Scanner:
             kind = entry_kind(ds)
             if kind == "symlink":
                 self._shared_symlink(ds.path)
-            elif kind == "folder":
+            elif kind != "folder":
+                continue
+            elif self.options.datasets is None or ds.name in self.options.datasets:
                 names = self._list_dataset(ds.name)
                 jobs.extend((os.path.join(ds.path, name), ds.name) for name in sorted(names or ()))
+                if names:
+                    self.shared_datasets.append(ds.name)
+            elif _holds_a_folder(ds.path):
+                self.shared_datasets.append(ds.name)
         return jobs
 
     def _list_dataset(self, dataset: str) -> dict[str, tuple[str, str]] | None:
@@ -688,7 +712,8 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         experiments=dict(sorted(scanner.experiments.items())),
         shared_symlinks=tuple(sorted(scanner.shared_symlinks, key=lambda s: s.path)),
         problems=tuple(scanner.problems),
-        shared_complete=options.shared == "all",
+        shared_datasets=tuple(scanner.shared_datasets),
+        shared_complete=options.shared == "all" and options.datasets is None,
         batches_complete=options.batches is None,
         data_checked=options.data,
         stats=dict(scanner.stats),

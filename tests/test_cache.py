@@ -239,7 +239,7 @@ def test_report_from_a_warm_cache_is_identical(
 
     fresh = report("fresh", "--no-cache")
     assert report("cold", "--cache-dir", str(cache)) == fresh
-    assert cache_files(cache) == ["scan"]
+    assert cache_files(cache) == ["links", "scan"]
     assert report("warm", "--cache-dir", str(cache)) == fresh
 
 

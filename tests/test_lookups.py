@@ -270,6 +270,15 @@ def test_broken_metadata_still_lists_the_rest(cli: Cli, tmp_path: Path) -> None:
     assert "no verdict" in compared.out and compared.err == ""
 
 
+def test_an_unknown_dataset_is_told_with_every_known_one(cli: Cli, seed_store: Path) -> None:
+    """Only the chosen dataset is read, yet the message still names every one there is."""
+    for command in ("list-shared-experiments", "list-data-paths"):
+        result = cli(command, "--dataset", "MNLI")
+        where = "_shared" if command == "list-shared-experiments" else "the store"
+        assert result.err == f"batchcheck: unknown dataset 'MNLI' in {where} (known: CB, Copa)\n"
+    assert cli("list-shared-experiments", "--dataset", "CB").out.count("📦") == 1
+
+
 def test_unknown_batch_and_dataset(cli: Cli, seed_store: Path) -> None:
     result = cli("list-batch-experiments", "batch_20990101_nope")
     assert result.code == 1 and result.out == ""

@@ -27,7 +27,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     """No metadata: one batch and what it links, or every batch and all of ``_shared``."""
     root = ctx.settings.root
     if args.batch is None:
-        store = scan(root, options(ctx, shared="all", metadata=False), ctx.progress())
+        chosen = (args.dataset,) if args.dataset is not None else None
+        how = options(ctx, shared="all", datasets=chosen, metadata=False)
+        store = scan(root, how, ctx.progress())
         name = None
     else:
         name = batch_name(args.batch, root, ctx.cwd)

@@ -26,9 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    """Read ``_shared`` with its metadata and no batch."""
+    """Read ``_shared`` (or one dataset of it) with its metadata and no batch."""
+    chosen = (args.dataset,) if args.dataset is not None else None
     store = scan(
-        ctx.settings.root, options(ctx, batches=(), shared="all", data=False), ctx.progress()
+        ctx.settings.root,
+        options(ctx, batches=(), shared="all", datasets=chosen, data=False),
+        ctx.progress(),
     )
     result = shared_experiments(store, args.dataset)
     write(

@@ -125,3 +125,16 @@ def test_check_reads_every_metadata_once(store: Path, tmp_path: Path) -> None:
     assert set(opened.values()) == {1}
     folders = Counter(listed(events, store))
     assert max(folders.values()) == 1
+
+
+@pytest.mark.parametrize("command", ["list-shared-experiments", "list-data-paths"])
+def test_a_chosen_dataset_is_the_only_one_read(command: str, store: Path, tmp_path: Path) -> None:
+    datasets = sorted(p.name for p in (store / "_shared").iterdir())
+    chosen = datasets[0]
+    code, events = audited(store, tmp_path, "--no-cache", command, "--dataset", chosen)
+    assert code == 0
+    read = {e for e in listed(events, store) if e.startswith("_shared/") and e.count("/") >= 2}
+    assert read and all(e.startswith(f"_shared/{chosen}/") for e in read)  # experiment folders
+    assert {key.split("/")[0] for key in metadata_opened(events)} <= {chosen}
+    if command == "list-shared-experiments":
+        assert len(metadata_opened(events)) == len(list((store / "_shared" / chosen).iterdir()))
