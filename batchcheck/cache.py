@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from batchcheck import __version__
 from batchcheck.experiments import (
@@ -38,6 +38,7 @@ from batchcheck.experiments import (
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.store import SHARED, Listing, Store
 
+Entry = TypeVar("Entry")
 # 2: signatures stamp the file mode too; 3: records marshalled one by one; 4: packed signatures
 FORMAT = 4
 ROWS_PER_RECORD = 5000
@@ -130,53 +131,81 @@ def _key(root: Path, options: ReadOptions) -> str:
     return _digest("\0".join(parts))
 
 
-class ScanCache:
-    """Earlier reads of one store under one set of read options."""
+class _FolderCache(Generic[Entry]):
+    """Entries by folder path, in a file of records: the format, then rows by the thousand.
 
-    def __init__(self, directory: Path, root: Path, options: ReadOptions) -> None:
-        self.path = directory / f"{_key(root, options)}.marshal"
+    Loaded whole at the start of a scan and written back at its end, leaving out entries
+    touched within ``RACY_NS`` of the scan (a same-tick edit could hide behind their stamps),
+    and not rewritten at all when the scan used every loaded entry and nothing else.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.started_ns = time.time_ns()
-        self.loaded: dict[str, ExperimentRead] = {}
+        self.loaded: dict[str, Entry] = {}
 
-    def load(self) -> dict[str, ExperimentRead]:
-        """Earlier reads by folder; empty when there is no usable cache file."""
+    def _entry(self, row: Any) -> Entry:
+        """The entry a stored row stands for; raises (a DAMAGED error) on a wrong shape."""
+        raise NotImplementedError
+
+    def _row(self, entry: Entry) -> Any:
+        """What is stored for an entry: plain data for marshal."""
+        raise NotImplementedError
+
+    def _times(self, entry: Entry) -> Iterable[tuple[int, int]]:
+        """(mtime_ns, ctime_ns) of what the entry vouches for; empty: never stored."""
+        raise NotImplementedError
+
+    def load(self) -> dict[str, Entry]:
+        """Earlier entries by folder; empty when there is no usable cache file."""
         try:
             records = _records(self.path)
             if next(records, None) != {"format": FORMAT}:
                 return {}
             for rows in records:  # one record at a time: the file is never all in memory
                 for folder, row in rows.items():
-                    self.loaded[folder] = ExperimentRead.unpack(row)
+                    self.loaded[folder] = self._entry(row)
         except DAMAGED:
             self.loaded = {}  # missing, unreadable or damaged: read everything afresh
         return self.loaded
 
-    def _settled(self, read: ExperimentRead) -> bool:
-        """Not touched so recently that a same-tick edit could hide behind the same stamps."""
-        if read.signature is None:
-            return False
+    def _settled(self, entry: Entry) -> bool:
         limit = self.started_ns - RACY_NS
-        return all(m < limit and c < limit for m, c in signature_times(read.signature))
+        times = list(self._times(entry))
+        return bool(times) and all(m < limit and c < limit for m, c in times)
 
-    def save(self, reads: Sequence[tuple[str, ExperimentRead]]) -> None:
-        """Write the reads that can be trusted next time; failure to write is not an error.
-
-        Nothing is written when every read came from the cache and none has gone: the file
-        already says all of it.
-        """
+    def save(self, entries: Sequence[tuple[str, Entry]]) -> None:
+        """Write the entries that can be trusted next time; failure to write is not an error."""
         loaded = self.loaded
-        if len(reads) == len(loaded) and all(loaded.get(f) is read for f, read in reads):
-            return
-        settled = [(folder, read) for folder, read in reads if self._settled(read)]
+        if len(entries) == len(loaded) and all(loaded.get(f) is entry for f, entry in entries):
+            return  # every entry came from the file, and none has gone: it says all of it
+        settled = [(folder, entry) for folder, entry in entries if self._settled(entry)]
         chunks = (
-            {folder: read.pack() for folder, read in settled[i : i + ROWS_PER_RECORD]}
+            {folder: self._row(entry) for folder, entry in settled[i : i + ROWS_PER_RECORD]}
             for i in range(0, len(settled), ROWS_PER_RECORD)
         )
         _write(self.path, chain([{"format": FORMAT}], chunks))
 
 
+class ScanCache(_FolderCache[ExperimentRead]):
+    """Earlier reads of one store's experiments under one set of read options."""
+
+    def __init__(self, directory: Path, root: Path, options: ReadOptions) -> None:
+        super().__init__(directory / f"{_key(root, options)}.marshal")
+
+    def _entry(self, row: Any) -> ExperimentRead:
+        return ExperimentRead.unpack(row)
+
+    def _row(self, entry: ExperimentRead) -> Any:
+        return entry.pack()
+
+    def _times(self, entry: ExperimentRead) -> Iterable[tuple[int, int]]:
+        # No signature (unreadable, racy when read): nothing vouches for the read.
+        return signature_times(entry.signature) if entry.signature is not None else ()
+
+
 def _is_listing(value: Any) -> bool:
-    """A (stamp, ((name, target), ...)) pair as ``LinkCache.save`` writes it."""
+    """A (stamp, ((name, target), ...)) pair as ``LinkCache`` stores it."""
     if type(value) is not tuple or len(value) != 2:
         return False
     seen, pairs = value
@@ -187,7 +216,7 @@ def _is_listing(value: Any) -> bool:
     )
 
 
-class LinkCache:
+class LinkCache(_FolderCache[Listing]):
     """The symlinks of every batch dataset folder as last read, with the folder's stamp.
 
     Adding, removing or replacing an entry moves its folder's mtime and ctime, and a symlink's
@@ -198,41 +227,19 @@ class LinkCache:
 
     def __init__(self, directory: Path, root: Path) -> None:
         key = _digest("\0".join((__version__, str(FORMAT), str(root))))
-        self.path = directory / f"{key}.links.marshal"
-        self.started_ns = time.time_ns()
-        self.loaded: dict[str, Listing] = {}
+        super().__init__(directory / f"{key}.links.marshal")
 
-    def load(self) -> dict[str, Listing]:
-        """Earlier listings by folder path; empty when there is no usable cache file."""
-        try:
-            records = _records(self.path)
-            if next(records, None) != {"format": FORMAT}:
-                return {}
-            for listings in records:
-                for folder, listing in listings.items():
-                    if not _is_listing(listing):
-                        raise ValueError(f"not a listing: {folder}")
-                    self.loaded[folder] = listing
-        except DAMAGED:
-            self.loaded = {}
-        return self.loaded
+    def _entry(self, row: Any) -> Listing:
+        if not _is_listing(row):
+            raise ValueError("not a listing")
+        listing: Listing = row
+        return listing
 
-    def save(self, listings: Mapping[str, Listing]) -> None:
-        """Keep the listings of folders not touched too recently; nothing new, nothing written."""
-        if listings.keys() == self.loaded.keys() and all(
-            self.loaded[folder] is listing for folder, listing in listings.items()
-        ):
-            return
-        limit = self.started_ns - RACY_NS
-        settled = [
-            (folder, listing)
-            for folder, listing in listings.items()
-            if listing[0][0] < limit and listing[0][1] < limit
-        ]
-        chunks = (
-            dict(settled[i : i + ROWS_PER_RECORD]) for i in range(0, len(settled), ROWS_PER_RECORD)
-        )
-        _write(self.path, chain([{"format": FORMAT}], chunks))
+    def _row(self, entry: Listing) -> Any:
+        return entry
+
+    def _times(self, entry: Listing) -> Iterable[tuple[int, int]]:
+        return [(entry[0][0], entry[0][1])]
 
 
 def _tree(store: Store) -> list[str]:

@@ -698,7 +698,7 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         if batch is not None:
             batches[name] = batch
     if link_cache is not None and scanner.listings is not None:
-        link_cache.save(scanner.listings)
+        link_cache.save(list(scanner.listings.items()))
     if reads is not None:
         results = reads.results()
         scanner.add_reads(jobs, results)
