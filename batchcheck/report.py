@@ -10,6 +10,8 @@ per dataset. Pages are written atomically under the output folder and nowhere el
 from __future__ import annotations
 
 import contextlib
+import gc
+import heapq
 import json
 import math
 import os
@@ -17,14 +19,15 @@ import posixpath
 import re
 import stat
 import tempfile
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property, lru_cache, partial
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from batchcheck.errors import UsageError
 from batchcheck.experiments import PARALLEL_MIN
@@ -68,11 +71,18 @@ SIZE_NOTE = (
     "(n - 1) x its size, i.e. the copies that reuse avoided."
 )
 SIZE_CHUNK = 2000  # experiment folders measured by one task of a worker process
+WRITE_AHEAD = 8  # rendered files that may wait for the writing thread
 _BATCH_NAME = re.compile(r"^batch_(\d{4})(\d{2})(\d{2})_(.+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+T = TypeVar("T")
+Sizes = Sequence[tuple[int, bool]]  # what tree_size says of each experiment, in store order
+# Leaf path -> (comparable value, value) of each experiment that has it (varying_parameters).
+Leaves = defaultdict[tuple[str, ...], list[tuple[Any, Any]]]
 
 
 # -- the context ------------------------------------------------------------------------------
+# What a page shows by the hundred (Ref, Row, ExperimentView, GridEntry) is not frozen: a frozen
+# dataclass sets each field through object.__setattr__, which made up a third of building a row.
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +93,19 @@ class Target:
     anchor: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ref:
-    """A name and, when it exists in the report, where it is shown."""
+    """A name and, when it exists in the report, where it is shown: its ``target`` and the
+    link to that from the page being laid out, per format (``href_md``, ``href_html``).
+
+    The links are worked out once per page in Python: a template that asked ``href()`` for
+    each of a page's hundreds of references would spend more time there than on the rows.
+    """
 
     name: str
     target: Target | None = None
+    href_md: str = ""
+    href_html: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +116,7 @@ class Param:
     values: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Row:
     """One link of a batch: what it reaches and whether the batch generated or reused it."""
 
@@ -153,7 +170,7 @@ class BatchView(BatchSummary):
     experiments: list[ExperimentView]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExperimentView:
     """A physical experiment in ``_shared`` as the report describes it."""
 
@@ -179,7 +196,7 @@ class ExperimentView:
     codes: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GridEntry:
     """One experiment in a grid cell, with the batches that link it."""
 
@@ -340,10 +357,11 @@ class _Slugs:
 def show_value(value: Any) -> str:
     """A metadata value as short text: strings as they are, the rest as JSON."""
     kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        text = repr(value)  # what json.dumps writes, without its machinery: one ASCII word
+        return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
     if kind is str:
         text = value
-    elif kind is int or (kind is float and math.isfinite(value)):
-        text = repr(value)  # what json.dumps writes, without its machinery
     elif value is None:
         return ""
     else:
@@ -378,38 +396,52 @@ def tree_size(path: Path | str) -> tuple[int, bool]:
     return total, complete
 
 
-def tree_sizes(folders: list[str], workers: int) -> list[tuple[int, bool]]:
-    """:func:`tree_size` of each folder; a large store's are shared among ``workers`` forked
-    processes, since each folder costs a listing and an lstat per file."""
+@contextlib.contextmanager
+def measuring(store: Store, workers: int) -> Iterator[Callable[[], Sizes]]:
+    """Measure every experiment folder (:func:`tree_size`) in the background: yields a
+    function that waits for the sizes, in store order.
+
+    A large store's folders are shared among ``workers`` forked processes, started at once so
+    that they measure while this process runs check (each folder costs a listing and an
+    lstat per file: I/O the scan, which may take experiments from its cache, has not done).
+    """
+    folders = [exp.location for exp in store.experiments.values()]
     pool = fork_pool(workers) if workers > 1 and len(folders) >= PARALLEL_MIN else None
     if pool is None:
-        return [tree_size(folder) for folder in folders]
-    chunks = [folders[i : i + SIZE_CHUNK] for i in range(0, len(folders), SIZE_CHUNK)]
+        yield lambda: [tree_size(folder) for folder in folders]
+        return
     with pool:
-        return [size for sizes in pool.map(_tree_sizes, chunks) for size in sizes]
+        chunks = [folders[i : i + SIZE_CHUNK] for i in range(0, len(folders), SIZE_CHUNK)]
+        futures = [pool.submit(_tree_sizes, chunk) for chunk in chunks]
+        try:
+            yield lambda: [size for future in futures for size in future.result()]
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _tree_sizes(folders: list[str]) -> list[tuple[int, bool]]:
     return [tree_size(folder) for folder in folders]
 
 
-def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...], out: list[tuple[Any, Any]]) -> None:
-    """Append (path, comparable value) of every leaf to ``out``; a list is one leaf, as a whole.
+def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...], out: Leaves) -> None:
+    """Add (comparable value, value) of every leaf of ``data`` to ``out`` under its path; a
+    list is one leaf, as a whole.
 
     Strings compare as themselves, numbers as floats (1 and 1.0 are one configuration, as in
     the fingerprint), anything else as its JSON text in a 1-tuple, so it never equals a string.
     """
     for key, value in data.items():
-        path = (*prefix, str(key))
+        path = (*prefix, key if type(key) is str else str(key))
         kind = type(value)
         if kind is str:
-            out.append((path, value))
+            out[path].append((value, value))
         elif kind is float or kind is int:
-            out.append((path, float(value)))
-        elif isinstance(value, Mapping) and value:
+            out[path].append((float(value), value))
+        elif (kind is dict or isinstance(value, Mapping)) and value:
             _leaves(value, path, out)
         else:
-            out.append((path, (json.dumps(value, sort_keys=True, default=str),)))
+            out[path].append(((json.dumps(value, sort_keys=True, default=str),), value))
 
 
 def varying_parameters(params: Iterable[Mapping[str, Any]]) -> list[Param]:
@@ -419,19 +451,18 @@ def varying_parameters(params: Iterable[Mapping[str, Any]]) -> list[Param]:
     costs; ``compare-experiments`` shows the full deepdiff of two experiments.
     """
     trees = list(params)
-    leaves: list[tuple[Any, Any]] = []
+    leaves: Leaves = defaultdict(list)
     for tree in trees:
         _leaves(tree, (), leaves)
-    seen: dict[tuple[str, ...], set[Any]] = defaultdict(set)
-    counts: Counter[tuple[str, ...]] = Counter(path for path, _ in leaves)
-    for path, value in leaves:
-        seen[path].add(value)
     out = []
-    for path in sorted(
-        p for p, values in seen.items() if len(values) > 1 or counts[p] < len(trees)
-    ):
-        values = {show_value(_lookup(tree, path)) or "(missing)" for tree in trees}
-        out.append(Param(".".join(path), sorted(values, key=_natural)))
+    for path, found in sorted(leaves.items()):
+        if len(found) == len(trees):  # every tree has this leaf: its values say it all
+            if len({comparable for comparable, _ in found}) < 2:
+                continue
+            shown = {show_value(value) or "(missing)" for _, value in found}
+        else:
+            shown = {show_value(_lookup(tree, path)) or "(missing)" for tree in trees}
+        out.append(Param(".".join(path), sorted(shown, key=_natural)))
     return out
 
 
@@ -472,6 +503,37 @@ def _relative_folder(folder: str, start: str) -> str:
     return posixpath.relpath(folder or ".", start or ".")
 
 
+class _Links:
+    """Makes the :class:`Ref` objects of one page: what :func:`href` gives, in each format.
+
+    A page refers to hundreds of other pages: the file part of each link is worked out once
+    per folder (:func:`_files`), and the reference to each batch once per page.
+    """
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+        self.folder = posixpath.dirname(page)
+        self.batches: dict[str, Ref] = {}
+
+    def __call__(self, name: str, target: Target | None) -> Ref:
+        if target is None:
+            return Ref(name)
+        if target.page == self.page:
+            here = "#" + target.anchor
+            return Ref(name, target, here, here)
+        md_file, html_file = _files(target.page, self.folder)
+        return Ref(name, target, md_file + target.anchor, html_file + target.anchor)
+
+
+@lru_cache(maxsize=8192)
+def _files(page: str, folder: str) -> tuple[str, str]:
+    """The links to ``page`` from a page in ``folder``, up to the anchor, in each format."""
+    way = _relative_folder(posixpath.dirname(page), folder)
+    name = posixpath.basename(page)
+    stem = name if way == "." else f"{way}/{name}"
+    return f"{stem}{FORMATS['md']}#", f"{stem}{FORMATS['html']}#"
+
+
 # -- building the context ---------------------------------------------------------------------
 
 Key = tuple[str, str]
@@ -484,7 +546,7 @@ class _Builder:
     are built page by page (see :meth:`subpages`). Paths stay text: the model keeps them so.
     """
 
-    def __init__(self, store: Store, index: StoreIndex, result: CheckResult, workers: int) -> None:
+    def __init__(self, store: Store, index: StoreIndex, result: CheckResult) -> None:
         self.store = store
         self.index = index
         self.result = result
@@ -492,6 +554,8 @@ class _Builder:
         self.paged = (
             len(store.batches) > LARGE_BATCHES or len(store.experiments) > LARGE_EXPERIMENTS
         )
+        # The links that name each experiment, as check found them (see linked()).
+        self.links_to = index.links_to
         slugs = _Slugs()
         self.batch_slugs = {name: slugs("batches", name) for name in store.batches}
         dataset_slugs = {name: slugs("datasets", name) for name in store.datasets()}
@@ -501,18 +565,17 @@ class _Builder:
         self.dataset_targets = {
             name: self._target("datasets", s, "dataset") for name, s in dataset_slugs.items()
         }
-        # The batch of every link that reaches each experiment, in scan order.
-        self.linked: dict[Key, list[str]] = defaultdict(list)
-        for link in store.links():
-            if link.state is LinkState.OK and link.key is not None:
-                self.linked[link.key].append(link.batch)
-        self.exp_targets = {
-            key: Target(
-                self._home(exp),
-                f"exp-{dataset_slugs[key[0]]}-{slugs('exp-' + key[0], key[1])}",
-            )
-            for key, exp in store.experiments.items()
-        }
+        # Where each experiment is described (see exp_target): its page, and the slug of its
+        # name where that is not the name itself. A Target for each of a large store's
+        # experiments would cost more memory than the rest of the report.
+        self.dataset_slugs = dataset_slugs
+        self.exp_pages: dict[Key, str] = {}
+        self.exp_slugs: dict[Key, str] = {}
+        for key, exp in store.experiments.items():
+            self.exp_pages[key] = self._home(exp)
+            name = slugs("exp-" + key[0], key[1])
+            if name != key[1]:
+                self.exp_slugs[key] = name
         self.by_path: dict[str, list[Finding]] = defaultdict(list)
         batch_paths = {str(batch.path): name for name, batch in store.batches.items()}
         self.batch_findings: Counter[str] = Counter()
@@ -523,20 +586,33 @@ class _Builder:
                 top = self.root + text[len(self.root) :].split(os.sep, 1)[0]
                 if top in batch_paths:
                     self.batch_findings[batch_paths[top]] += 1
-        measured = tree_sizes([exp.location for exp in store.experiments.values()], workers)
+        # The experiments each page describes: built here, before the page renderers fork.
+        self.pages_experiments: dict[str, list[Experiment]] = defaultdict(list)
+        if self.paged:
+            for key, exp in store.experiments.items():
+                self.pages_experiments[self.exp_pages[key]].append(exp)
+        self.summaries: dict[str, BatchSummary] = {}
         self.sizes: dict[Key, int] = {}
         self.unreadable = 0
-        for key, (size, complete) in zip(store.experiments, measured, strict=True):
+        self.link_targets = lru_cache(maxsize=4)(self._link_targets)
+
+    def measured(self, sizes: Sizes) -> None:
+        """Take the size of each experiment folder (measured while check ran)."""
+        for key, (size, complete) in zip(self.store.experiments, sizes, strict=True):
             self.sizes[key] = size
             self.unreadable += not complete
-        self.link_targets = lru_cache(maxsize=4)(self._link_targets)
+
+    def linked(self, key: Key) -> list[str]:
+        """The batch of every link that reaches experiment ``key``, in scan order."""
+        return [link.batch for link in self.links_to.get(key, ()) if link.state is LinkState.OK]
 
     def _home(self, exp: Experiment) -> str:
         """The page that describes an experiment: on a large store the page of the batch that
         generated it (so no page grows with the whole store), else its dataset's section."""
-        origin = exp.metadata.get("original_batch")
-        if self.paged and origin in self.linked.get(exp.key, ()):
-            return self.batch_targets[origin].page
+        if self.paged:
+            origin = exp.metadata.fields.get("original_batch")
+            if origin in self.linked(exp.key):
+                return self.batch_targets[origin].page
         return self.dataset_targets[exp.dataset].page
 
     def _target(self, folder: str, name: str, kind: str) -> Target:
@@ -555,17 +631,27 @@ class _Builder:
     def rel(self, path: str) -> str:
         return display(path[len(self.root) :] if path.startswith(self.root) else path)
 
-    def batch_ref(self, name: str) -> Ref:
-        return Ref(display(name), self.batch_targets.get(name))
+    def batch_ref(self, name: str, links: _Links) -> Ref:
+        ref = links.batches.get(name)
+        if ref is None:
+            ref = links.batches[name] = links(display(name), self.batch_targets.get(name))
+        return ref
 
-    def batch_refs(self, key: Key) -> list[Ref]:
+    def batch_refs(self, key: Key, links: _Links) -> list[Ref]:
         """The batches that link an experiment, by name."""
-        return [self.batch_ref(b) for b in sorted(set(self.linked.get(key, ())))]
+        return [self.batch_ref(b, links) for b in sorted(set(self.linked(key)))]
 
-    def exp_ref(self, key: Key) -> Ref:
-        return Ref(display(key[1]), self.exp_targets.get(key))
+    def exp_target(self, key: Key) -> Target:
+        """Where an experiment of the store is described."""
+        anchor = f"exp-{self.dataset_slugs[key[0]]}-{self.exp_slugs.get(key, key[1])}"
+        return Target(self.exp_pages[key], anchor)
+
+    def exp_ref(self, key: Key, links: _Links) -> Ref:
+        return links(display(key[1]), self.exp_target(key))
 
     def codes(self, *paths: str) -> list[str]:
+        if not self.by_path:
+            return []
         return sorted({f.code for path in paths for f in self.by_path.get(path, ())})
 
     # -- batches ---------------------------------------------------------------------------
@@ -583,7 +669,7 @@ class _Builder:
             return "reused", "reused from (no such batch)"
         return "reused", "reused from"
 
-    def row(self, link: Link, target: Target) -> Row:
+    def row(self, link: Link, target: Target, links: _Links) -> Row:
         exp = self.store.experiments.get(link.key) if link.key else None
         status, text = self.status(link, exp)
         reached = exp if status != "broken" else None
@@ -593,10 +679,10 @@ class _Builder:
             name=display(link.name),
             target=target,
             state=link.state.value,
-            experiment=self.exp_ref(reached.key) if reached else None,
+            experiment=self.exp_ref(reached.key, links) if reached else None,
             status=status,
             status_text=text,
-            origin=self.batch_ref(fields["original_batch"]) if status == "reused" else None,
+            origin=self.batch_ref(fields["original_batch"], links) if status == "reused" else None,
             fingerprint=self.short(reached) if reached else "",
             model=show_value(generation.get("model")),
             temperature=show_value(generation.get("temperature")),
@@ -612,6 +698,13 @@ class _Builder:
         return recomputed[:SHORT] if recomputed else ""
 
     def batch_summary(self, name: str) -> BatchSummary:
+        """A batch's figures: counted once for the index, found again by its page."""
+        summary = self.summaries.get(name)
+        if summary is None:
+            summary = self.summaries[name] = self._batch_summary(name)
+        return summary
+
+    def _batch_summary(self, name: str) -> BatchSummary:
         batch = self.store.batches[name]
         experiments = self.store.experiments
         counts = Counter(
@@ -633,30 +726,34 @@ class _Builder:
 
     def batch(self, name: str) -> BatchView:
         batch = self.store.batches[name]
+        page = self.batch_targets[name].page
+        links = _Links(page)
         targets = self.link_targets(name)
         datasets = [
-            BatchDataset(display(ds), [self.row(link, targets[link.location]) for link in links])
-            for ds, links in batch.datasets.items()
-        ]
-        fields = self.index.settings.fingerprint_fields
-        params = [
-            {k: v for k, v in self.store.experiments[key].metadata.fields.items() if k in fields}
-            for key in dict.fromkeys(
-                link.key for link in batch.links if link.key and link.state is LinkState.OK
+            BatchDataset(
+                display(ds), [self.row(link, targets[link.location], links) for link in found]
             )
-            if key in self.store.experiments
+            for ds, found in batch.datasets.items()
         ]
+        wanted = self.index.settings.fingerprint_fields
+        params = []
+        for key in dict.fromkeys(
+            link.key for link in batch.links if link.key and link.state is LinkState.OK
+        ):
+            if key in self.store.experiments:
+                fields = self.store.experiments[key].metadata.fields
+                params.append({k: fields[k] for k in wanted if k in fields})
         summary = self.batch_summary(name)
         return BatchView(
             **_shallow(summary),
             datasets=datasets,
             varying=varying_parameters(params),
-            experiments=self.homed(self.batch_targets[name].page),
+            experiments=self.homed(page, links),
         )
 
     # -- datasets ---------------------------------------------------------------------------
 
-    def experiment(self, exp: Experiment) -> ExperimentView:
+    def experiment(self, exp: Experiment, links: _Links) -> ExperimentView:
         meta = exp.metadata
         fields = meta.fields
         generation = _section(fields, "generation")
@@ -669,12 +766,12 @@ class _Builder:
         return ExperimentView(
             dataset=display(exp.dataset),
             name=display(exp.name),
-            target=self.exp_targets[exp.key],
+            target=self.exp_target(exp.key),
             path=self.rel(exp.location),
             fingerprint=self.short(exp),
             fingerprint_note=note,
             created=show_value(fields.get("created_at")).replace("T", " ", 1),
-            origin=self.batch_ref(origin) if isinstance(origin, str) else None,
+            origin=self.batch_ref(origin, links) if isinstance(origin, str) else None,
             model=show_value(generation.get("model")),
             temperature=show_value(generation.get("temperature")),
             top_p=show_value(generation.get("top_p")),
@@ -682,15 +779,17 @@ class _Builder:
             validation_model=show_value(_section(fields, "validation").get("model")),
             purpose=show_value(fields.get("experiment_purpose")),
             description=display(" ".join(str(fields.get("experiment_description") or "").split())),
-            linked_by=self.batch_refs(exp.key),
+            linked_by=self.batch_refs(exp.key, links),
             metadata="ok" if meta.ok else f"{meta.state}: {meta.error}".rstrip(": "),
             data=exp.data.value,
             size=human_size(self.sizes[exp.key]),
             codes=self.codes(exp.location),
         )
 
-    def grids(self, exps: list[Experiment]) -> tuple[list[Grid], list[Ref]]:
-        cells: dict[str, dict[tuple[str, str], list[GridEntry]]] = defaultdict(
+    def grids(self, exps: list[Experiment], links: _Links) -> tuple[list[Grid], list[Ref]]:
+        """The grids of a dataset's experiments; only a cell's first experiments are
+        described, the rest are counted."""
+        cells: dict[str, dict[tuple[str, str], list[Experiment]]] = defaultdict(
             lambda: defaultdict(list)
         )
         ungridded = []
@@ -699,30 +798,31 @@ class _Builder:
             temp = exp.metadata.get("generation.temperature")
             top_p = exp.metadata.get("generation.top_p")
             if not isinstance(model, str) or not _number(temp) or not _number(top_p):
-                ungridded.append(self.exp_ref(exp.key))
+                ungridded.append(self.exp_ref(exp.key, links))
                 continue
-            entry = GridEntry(self.exp_ref(exp.key), self.batch_refs(exp.key))
-            cells[display(model)][(show_value(temp), show_value(top_p))].append(entry)
+            cells[display(model)][(show_value(temp), show_value(top_p))].append(exp)
         grids = []
         for model, by_config in sorted(cells.items()):
             temps = sorted({t for t, _ in by_config}, key=_natural)
             top_ps = sorted({p for _, p in by_config}, key=_natural)
-            rows = [(t, [_cell(by_config.get((t, p), [])) for p in top_ps]) for t in temps]
+            rows = [
+                (t, [self._cell(by_config.get((t, p), []), links) for p in top_ps]) for t in temps
+            ]
             grids.append(Grid(model, top_ps, rows))
         return grids, ungridded
 
-    def homed(self, page: str) -> list[ExperimentView]:
+    def _cell(self, exps: list[Experiment], links: _Links) -> Cell:
+        entries = [
+            GridEntry(self.exp_ref(exp.key, links), self.batch_refs(exp.key, links))
+            for exp in exps[:GRID_CELL_MAX]
+        ]
+        return Cell(entries, max(0, len(exps) - GRID_CELL_MAX))
+
+    def homed(self, page: str, links: _Links) -> list[ExperimentView]:
         """The experiments described on ``page`` (on a small store every one is on the index)."""
         if not self.paged:
             return []
-        return [self.experiment(exp) for exp in self.pages_experiments.get(page, ())]
-
-    @cached_property
-    def pages_experiments(self) -> dict[str, list[Experiment]]:
-        out: dict[str, list[Experiment]] = defaultdict(list)
-        for key, exp in self.store.experiments.items():
-            out[self.exp_targets[key].page].append(exp)
-        return out
+        return [self.experiment(exp, links) for exp in self.pages_experiments.get(page, ())]
 
     @cached_property
     def dataset_experiments(self) -> dict[str, list[Experiment]]:
@@ -731,24 +831,27 @@ class _Builder:
             out[key[0]].append(exp)
         return out
 
-    def dataset_summary(self, name: str) -> DatasetSummary:
+    def dataset_summary(self, name: str, links: _Links) -> DatasetSummary:
         batches = sorted(b.name for b in self.store.batches.values() if b.datasets.get(name))
         return DatasetSummary(
             name=display(name),
             target=self.dataset_targets[name],
             count=len(self.dataset_experiments.get(name, ())),
-            batches=[self.batch_ref(b) for b in batches],
+            batches=[self.batch_ref(b, links) for b in batches],
             links=sum(len(b.datasets.get(name, ())) for b in self.store.batches.values()),
         )
 
     def dataset(self, name: str) -> DatasetView:
         exps = self.dataset_experiments.get(name, [])
-        grids, ungridded = self.grids(exps)
         page = self.dataset_targets[name].page
-        summary = self.dataset_summary(name)
+        links = _Links(page)
+        grids, ungridded = self.grids(exps, links)
+        summary = self.dataset_summary(name, links)
         return DatasetView(
             **_shallow(summary),
-            experiments=self.homed(page) if self.paged else [self.experiment(e) for e in exps],
+            experiments=(
+                self.homed(page, links) if self.paged else [self.experiment(e, links) for e in exps]
+            ),
             grids=grids,
             ungridded=ungridded,
         )
@@ -770,31 +873,38 @@ class _Builder:
     # -- reuse, findings, summary -----------------------------------------------------------
 
     def reuse(self) -> Reuse:
-        rows, single, orphans = [], 0, 0
-        for key, exp in self.store.experiments.items():
-            batches = set(self.linked.get(key, ()))
-            if len(batches) >= 2:
-                origin = exp.metadata.get("original_batch")
-                rows.append(
-                    ReuseRow(
-                        Ref(f"{display(key[0])}/{display(key[1])}", self.exp_targets[key]),
-                        show_value(origin),
-                        self.batch_refs(key),
-                    )
-                )
+        """The experiments two or more batches link, most linked first; only the rows the
+        index shows are built."""
+        shared, single, orphans = [], 0, 0
+        for key in self.store.experiments:
+            batches = len(set(self.linked(key)))
+            if batches >= 2:
+                shared.append((-batches, f"{display(key[0])}/{display(key[1])}", key))
             elif batches:
                 single += 1
             else:
                 orphans += 1
-        rows.sort(key=lambda r: (-len(r.batches), r.experiment.name))
-        edges = sorted({(b, key) for key, batches in self.linked.items() for b in batches})
+        links = _Links("index")
+        rows = [
+            ReuseRow(
+                links(name, self.exp_target(key)),
+                show_value(self.store.experiments[key].metadata.fields.get("original_batch")),
+                self.batch_refs(key, links),
+            )
+            for _, name, key in heapq.nsmallest(INDEX_ROWS_MAX, shared, key=itemgetter(0, 1))
+        ]
+        edges = sum(len(set(self.linked(key))) for key in self.links_to)
+        mermaid = None
+        if 0 < edges <= MERMAID_MAX_EDGES:
+            pairs = sorted({(b, key) for key in self.links_to for b in self.linked(key)})
+            mermaid = _mermaid(pairs, {r.experiment.name for r in rows})
         return Reuse(
-            rows=rows[:INDEX_ROWS_MAX],
-            hidden=max(0, len(rows) - INDEX_ROWS_MAX),
+            rows=rows,
+            hidden=len(shared) - len(rows),
             single=single,
             orphans=orphans,
-            mermaid=_mermaid(edges, {r.experiment.name for r in rows}) if edges else None,
-            edges=len(edges),
+            mermaid=mermaid,
+            edges=edges,
         )
 
     def finding_target(self, finding: Finding) -> Target | None:
@@ -803,7 +913,8 @@ class _Builder:
             return None
         parts = text[len(self.root) :].split(os.sep)
         if len(parts) >= 3 and parts[0] == SHARED:
-            return self.exp_targets.get((parts[1], parts[2]))
+            key = (parts[1], parts[2])
+            return self.exp_target(key) if key in self.exp_pages else None
         if parts[0] in self.store.batches:
             return self.link_targets(parts[0]).get(text) or self.batch_targets[parts[0]]
         return None
@@ -839,13 +950,13 @@ class _Builder:
         return out
 
     def summary(self, reuse: Reuse, rules: int) -> Summary:
-        resolved = sum(len(batches) for batches in self.linked.values())
+        resolved = saved = 0
+        for key in self.links_to:
+            count = len(self.linked(key))
+            resolved += count
+            if count > 1 and key in self.sizes:
+                saved += self.sizes[key] * (count - 1)
         shared = sum(self.sizes.values())
-        saved = sum(
-            self.sizes[key] * (len(batches) - 1)
-            for key, batches in self.linked.items()
-            if len(batches) > 1 and key in self.sizes
-        )
         experiments = len(self.store.experiments)
         return Summary(
             batches=len(self.store.batches),
@@ -878,10 +989,6 @@ def _shallow(view: Any) -> dict[str, Any]:
     return {f.name: getattr(view, f.name) for f in fields(view)}
 
 
-def _cell(entries: list[GridEntry]) -> Cell:
-    return Cell(entries[:GRID_CELL_MAX], max(0, len(entries) - GRID_CELL_MAX))
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -912,42 +1019,66 @@ def _mermaid(edges: list[tuple[str, tuple[str, str]]], reused: set[str]) -> str 
 
 
 def build(
-    store: Store, index: StoreIndex, result: CheckResult, rules: int, root: str, workers: int = 1
+    store: Store,
+    index: StoreIndex,
+    result: CheckResult,
+    rules: int,
+    root: str,
+    sizes: Callable[[], Sizes],
 ) -> Report:
     """The report context for a fully scanned store; ``rules`` is how many rules ran,
-    ``root`` the store's path as the report shows it, ``workers`` how many processes may
-    measure the experiment folders."""
-    builder = _Builder(store, index, result, workers)
+    ``root`` the store's path as the report shows it, ``sizes`` a function giving the size of
+    each experiment folder (see :func:`measuring`): it is called once the parts that need no
+    size are built, so that the folders are measured meanwhile."""
+    builder = _Builder(store, index, result)
     reuse = builder.reuse()
+    findings = builder.rules()
+    here = _Links("index")
+    # A large store's index only counts (no sizes needed); a small store's sections describe
+    # every experiment, sizes included.
+    if builder.paged:
+        batches = [builder.batch_summary(name) for name in store.batches]
+        datasets = [builder.dataset_summary(name, here) for name in store.datasets()]
+    builder.measured(sizes())
+    if not builder.paged:
+        batches = [builder.batch(name) for name in store.batches]
+        datasets = [builder.dataset(name) for name in store.datasets()]
     return Report(
         title=f"Store report: {display(store.root.name)}",
         root=root,
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
         paged=builder.paged,
         summary=builder.summary(reuse, rules),
-        batches=[
-            (builder.batch_summary if builder.paged else builder.batch)(name)
-            for name in store.batches
-        ],
-        datasets=[
-            (builder.dataset_summary if builder.paged else builder.dataset)(name)
-            for name in store.datasets()
-        ],
+        batches=batches,
+        datasets=datasets,
         reuse=reuse,
-        rules=builder.rules(),
+        rules=findings,
         subpages=builder.subpages,
     )
 
 
 # -- rendering and writing --------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?\w+;)")
+# Markup characters, an underscore at the edge of a word, an ``&`` that starts an entity. The
+# leading lookahead lets the scan pass over plain characters (most of a name) at once.
+_MD_SPECIAL = re.compile(
+    r"(?=[\\`*\[\]<>|_&])(?:[\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?\w+;))"
+)
 
 
 def md(text: object) -> str:
     """Text safe in a GitHub Markdown table cell: one line, pipes and markup escaped."""
-    flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(lambda m: "\\" + m[0], flat)
+    return _md(str(text))
+
+
+@lru_cache(maxsize=4096)
+def _md(text: str) -> str:
+    """:func:`md` of a text: a page repeats most of its texts (models, values, batch names)."""
+    return _MD_SPECIAL.sub(_escaped, " ".join(text.split()))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return "\\" + match[0]
 
 
 def environment(folder: Path | None) -> Any:
@@ -1044,6 +1175,11 @@ def _rendered(
                 raise UsageError(f"template {stem}{ext}.j2: {exc}") from exc
             yield position, page + ext, text
             position += 1
+        # A template that imports macros "with context" leaves a reference cycle holding the
+        # page's view (the shipped page templates do not). The command runs with the collector
+        # off: without this, each such view would stay. With no cycle it costs next to nothing.
+        del extra
+        gc.collect(0)
 
 
 # What the forked publishing processes render: set just before they are forked.
@@ -1079,10 +1215,8 @@ def publish(
 def _publish_shard(shard: tuple[int, int]) -> list[tuple[int, str]]:
     assert _PUBLISHING is not None
     report, formats, folder, output = _PUBLISHING
-    return [
-        (position, str(_write_file(output, rel, text)))
-        for position, rel, text in _rendered(report, formats, folder, shard)
-    ]
+    files = _rendered(report, formats, folder, shard)
+    return [(position, str(path)) for position, path in _written(output, files)]
 
 
 def write(output: Path, files: Iterable[tuple[str, str]]) -> Iterator[Path]:
@@ -1092,8 +1226,31 @@ def write(output: Path, files: Iterable[tuple[str, str]]) -> Iterator[Path]:
     Folders the pages need are created inside ``output``; a symlinked sub-folder is refused so
     that nothing outside ``output`` is ever written.
     """
-    for rel, text in files:
-        yield _write_file(output, rel, text)
+    for _, path in _written(output, ((rel, rel, text) for rel, text in files)):
+        yield path
+
+
+def _written(output: Path, files: Iterable[tuple[T, str, str]]) -> Iterator[tuple[T, Path]]:
+    """(tag, path) of each (tag, relative name, text) once written (see :func:`write`).
+
+    A thread writes while the next pages are rendered: replacing an earlier report's file can
+    wait for the disk (ext4 flushes a file renamed over another), and waiting lets go of the
+    GIL. At most ``WRITE_AHEAD`` files wait to be written; after a failure, none is started.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    writer = ThreadPoolExecutor(1)
+    try:
+        pending: deque[tuple[T, Future[Path]]] = deque()
+        for tag, rel, text in files:
+            pending.append((tag, writer.submit(_write_file, output, rel, text)))
+            if len(pending) > WRITE_AHEAD:
+                done, future = pending.popleft()
+                yield done, future.result()
+        for done, future in pending:
+            yield done, future.result()
+    finally:
+        writer.shutdown(cancel_futures=True)
 
 
 def _write_file(output: Path, rel: str, text: str) -> Path:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -333,6 +336,43 @@ def test_large_store_gets_one_page_per_batch(cli: Cli, tmp_path: Path) -> None:
     assert grid[1][1].count("✓") == GRID_CELL_MAX
     assert grid[1][1].endswith("and 1 more")
     assert_links_resolve(out, ".html")
+
+
+def report_files(root: Path, out: Path, one_core: bool) -> dict[str, str]:
+    """Run ``report`` as a real process (``one_core``: pinned to one CPU, so nothing is forked)
+    and return each written file's text, the generation time blanked."""
+    cpu = min(os.sched_getaffinity(0))
+    command = ["--root", str(root), "--quiet", "--no-cache", "report", "--output", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "batchcheck", *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if one_core else None,
+    )
+    assert proc.returncode == 0, proc.stderr
+    stamp = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d[^<\n]*")
+    return {
+        str(p.relative_to(out)): stamp.sub("generated -", p.read_text("utf-8"))
+        for p in out.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_forked_and_threaded_publishing_writes_what_one_process_writes(tmp_path: Path) -> None:
+    # Enough experiments (PARALLEL_MIN) for the folders to be measured by forked workers, and
+    # a paged report, whose pages forked renderers share out and a thread writes.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import generate
+
+    root = generate(tmp_path / "store", 4000, 40, 200)
+    forked = report_files(root, tmp_path / "forked", one_core=False)
+    alone = report_files(root, tmp_path / "alone", one_core=True)
+    assert len(forked) == 2 * (1 + 40 + 8)  # index, batches, datasets; md and html
+    assert forked.keys() == alone.keys()
+    assert [name for name in forked if forked[name] != alone[name]] == []
 
 
 # -- where it writes ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from batchcheck.forking import default_workers
     from batchcheck.index import StoreIndex
     from batchcheck.names import shown_path
-    from batchcheck.report import METADATA_FIELDS, build, publish
+    from batchcheck.report import METADATA_FIELDS, build, measuring, publish
     from batchcheck.rules import RULES
     from batchcheck.store import scan
 
@@ -60,11 +60,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     store = scan(settings.root, ctx.scan_options(keep=keep), ctx.progress())
     selection = Selection(settings.select, settings.ignore)
     index = StoreIndex(store, settings)
-    result = run_check(store, settings, selection, index=index)
     rules = sum(selection.wants(rule.CODE) for rule in RULES)
     shown = shown_path(settings.root, ctx.cwd)
     workers = default_workers()
-    report = build(store, index, result, rules, shown, workers)
+    # Other processes measure the experiment folders while this one runs check.
+    with measuring(store, workers) as sizes:
+        result = run_check(store, settings, selection, index=index)
+        report = build(store, index, result, rules, shown, sizes)
     # The model lives until the end: keep the collector off it, so it neither walks it again
     # while pages render nor touches (and so copies) its memory in the forked renderers.
     gc.freeze()
