@@ -61,9 +61,10 @@ def under_root(root: Path, path: Path) -> str:
         return display(str(path))
 
 
-def data_path(folder: Path, dataset: str) -> Path:
-    """The training data path ``<experiment>/<Dataset>`` (SPEC section 1)."""
-    return folder / dataset
+def data_path(folder: Path | str, dataset: str) -> str:
+    """The training data path ``<experiment>/<Dataset>`` (SPEC section 1), as text: listings
+    show hundreds of thousands of them, and a Path each costs more than the rest of a line."""
+    return f"{os.fspath(folder)}{os.sep}{dataset}"
 
 
 def link_problem(link: Link) -> str | None:
@@ -376,17 +377,17 @@ class DataPaths:
 
     dataset: str
     name: str
-    shared: Path  # the experiment folder under _shared
+    shared: str  # the experiment folder under _shared
     exists: bool
     data: DataState
     links: tuple[Link, ...]
 
     @property
-    def recommended(self) -> Path:
+    def recommended(self) -> str:
         """The first working batch path, else the shared path."""
         for link in self.links:
             if link.state is LinkState.OK:
-                return data_path(link.path, link.dataset)
+                return data_path(link.location, link.dataset)
         return data_path(self.shared, self.dataset)
 
     @property
@@ -406,7 +407,7 @@ class DataPaths:
             "batch_paths": [
                 {
                     "batch": display(link.batch),
-                    "path": shown_path(data_path(link.path, link.dataset), cwd),
+                    "path": shown_path(data_path(link.location, link.dataset), cwd),
                     "link": link.state.value,
                 }
                 for link in self.links
@@ -452,7 +453,7 @@ def data_paths(store: Store, batch: str | None = None, dataset: str | None = Non
             DataPaths(
                 dataset=key[0],
                 name=key[1],
-                shared=store.root / SHARED / key[0] / key[1],
+                shared=exp.location if exp else os.path.join(store.root, SHARED, *key),
                 exists=exp is not None,
                 data=exp.data if exp else DataState.UNCHECKED,
                 links=tuple(sorted(by_key.get(key, ()), key=lambda li: (li.batch, li.name))),

@@ -32,12 +32,13 @@ def quoted(text: str) -> str:
 
 def shown_path(path: Path | str, cwd: Path | None = None) -> str:
     """A path relative to the current directory when it lies under it, else absolute."""
-    path = str(path)
-    base = str(cwd or Path.cwd())
+    path = os.fspath(path)
+    base = os.fspath(cwd) if cwd is not None else os.getcwd()
     if path == base:
         return "."
-    if path.startswith(base.rstrip(os.sep) + os.sep):
-        return display(path[len(base.rstrip(os.sep)) + 1 :])
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if path.startswith(prefix):
+        return display(path[len(prefix) :])
     return display(path)
 
 

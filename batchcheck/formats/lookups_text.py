@@ -245,13 +245,13 @@ def _paths(
     good = [link for link in links if link.state is LinkState.OK]
     if good:
         lines.append(f"   {s.ok} {title}:")
-        lines.extend(f"      {view.path(data_path(li.path, li.dataset))}" for li in good)
+        lines.extend(f"      {view.path(data_path(li.location, li.dataset))}" for li in good)
     elif not links:
         lines.append(f"   {s.warn} No batch links this experiment: use the shared path")
     for link in links:
         if link.state is not LinkState.OK:
             lines.append(f"   {s.error} Batch path (broken link):")
-            lines.append(f"      {view.path(data_path(link.path, link.dataset))}")
+            lines.append(f"      {view.path(data_path(link.location, link.dataset))}")
             lines.append(f"      {link_problem(link)}")
     lines.extend(["", f"   {s.shared} Shared path (physical storage):"])
     lines.append(f"      {view.path(shared_data)}")

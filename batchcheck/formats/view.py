@@ -20,7 +20,7 @@ class View:
     root: Path
     symbols: Symbols
 
-    def path(self, path: Path) -> str:
+    def path(self, path: Path | str) -> str:
         """A path relative to the current folder when under it."""
         return shown_path(path, self.cwd)
 
