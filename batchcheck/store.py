@@ -32,7 +32,7 @@ from batchcheck.experiments import (
     read_experiment,
     stamp,
 )
-from batchcheck.forking import default_workers
+from batchcheck.forking import default_workers, fork_pool
 from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata
 from batchcheck.names import is_hidden
 
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 SHARED = "_shared"
 BATCH_PREFIX = "batch_"
 MAX_HOPS = 40
+PREFETCH_MIN = 200  # batches from which listing them in worker processes pays
+PREFETCH_CHUNK = 50
 POINTER_FILE_MAX = 1024
 
 
@@ -231,6 +233,50 @@ def _entries(path: str) -> list[os.DirEntry[str]]:
     return entries
 
 
+def _read_symlinks(
+    folder: str,
+) -> tuple[list[tuple[str, str]], list[os.DirEntry[str]], bool]:
+    """(name, target) of each symlink in ``folder``, sorted; its other visible entries; and
+    whether it held only symlinks, all read (a listing worth keeping). Raises OSError like
+    os.scandir."""
+    pairs: list[tuple[str, str]] = []
+    others: list[os.DirEntry[str]] = []
+    complete = True
+    with os.scandir(folder) as it:
+        for item in it:
+            if is_hidden(item.name):
+                continue
+            # d_type answers is_symlink without a system call: the common case first.
+            if item.is_symlink():
+                try:
+                    pairs.append((item.name, os.readlink(item.path)))
+                    continue
+                except OSError:
+                    pass  # vanished since the folder was listed
+            else:
+                others.append(item)
+            complete = False
+    pairs.sort()  # by name: names are unique, so targets are never compared
+    return pairs, others, complete
+
+
+def _listings(batch_folders: Sequence[str]) -> dict[str, Listing]:
+    """The listing of every dataset folder of these batches that holds only symlinks (what
+    :class:`cache.LinkCache` keeps), read in a worker process: the scan then takes them as it
+    takes cached ones, after checking each folder's stamp."""
+    out: dict[str, Listing] = {}
+    for batch in batch_folders:
+        with contextlib.suppress(OSError), os.scandir(batch) as it:
+            folders = [e.path for e in it if not is_hidden(e.name) and entry_kind(e) == "folder"]
+        for folder in folders:
+            seen = stamp(folder)
+            with contextlib.suppress(OSError):
+                pairs, _, complete = _read_symlinks(folder)
+                if complete and seen is not None:
+                    out[folder] = (seen, tuple(pairs))
+    return out
+
+
 def _holds_a_folder(path: str) -> bool:
     """Whether a folder holds a visible real folder: found with the first one, not a listing."""
     try:
@@ -251,6 +297,7 @@ Listing = tuple[tuple[int, ...], tuple[tuple[str, str], ...]]
 _UNLISTED: dict[str, tuple[str, str]] = {}  # a marker: this dataset folder was not listed yet
 
 # The usual link: ../../_shared/<Dataset>/<experiment>(/): resolved from the names alone.
+USUAL_PREFIX = f"../../{SHARED}/"
 _USUAL = re.compile(r"\.\./\.\./_shared/([^/]+)/([^/]+)/?")
 
 
@@ -267,6 +314,8 @@ class _Scanner:
         # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable):
         # name -> its (dataset, name) key, one tuple that every link to it shares.
         self.listed: dict[str, dict[str, tuple[str, str]] | None] = {}
+        # The usual target text of each listed experiment: ../../_shared/<dataset>/<name>.
+        self.usual: dict[str, tuple[str, str]] = {}
         # Whether links are judged against dataset listings (a full scan, or every batch).
         self.lists = options.shared == "all" or (
             options.shared == "none" and options.batches is None
@@ -348,7 +397,9 @@ class _Scanner:
                             continue
                         kind = entry_kind(entry)
                         if kind == "folder":
-                            names[entry.name] = (dataset, entry.name)  # type: ignore[index]
+                            key = (dataset, entry.name)
+                            names[entry.name] = key  # type: ignore[index]
+                            self.usual[f"{USUAL_PREFIX}{dataset}/{entry.name}"] = key
                         elif kind == "symlink":
                             self._shared_symlink(entry.path)
                 self.stats["folders"] += 1
@@ -373,6 +424,28 @@ class _Scanner:
             self.stats["metadata"] += read.metadata.size >= 0
             if read.signature is not None:
                 self.signatures[folder] = read.signature
+
+    def prefetch(self, names: Sequence[str], workers: int) -> dict[str, Listing]:
+        """Batch folder listings read by ``workers`` processes, while this one lists the
+        dataset folders of ``_shared`` that links are judged against (when it does)."""
+        pool = fork_pool(workers) if workers > 1 else None
+        if pool is None:
+            return {}
+        folders = [os.path.join(self.root_str, name) for name in names]
+        with pool:
+            futures = [
+                pool.submit(_listings, folders[i : i + PREFETCH_CHUNK])
+                for i in range(0, len(folders), PREFETCH_CHUNK)
+            ]
+            if self.lists and self._shared_root_ok():
+                with contextlib.suppress(OSError):
+                    for entry in _entries(self.shared_str):
+                        if entry_kind(entry) == "folder":
+                            self._list_dataset(entry.name)
+            listings: dict[str, Listing] = {}
+            for future in futures:
+                listings.update(future.result())
+        return listings
 
     def _shared_symlink(self, path: str) -> None:
         with contextlib.suppress(OSError):  # vanished since the folder was listed
@@ -461,7 +534,13 @@ class _Scanner:
                 continue
             dataset, folder = ds.name, ds.path
             links = []
+            usual, ok = self.usual, LinkState.OK
             for link_name, target in pairs:
+                # The hot path: the usual target text, to a listed experiment of this dataset.
+                key = usual.get(target.rstrip("/"))
+                if key is not None and key[0] == dataset:
+                    links.append(Link(name, dataset, link_name, folder, target, ok, key))
+                    continue
                 state, key, detail = self._resolve(dataset, folder, target)
                 links.append(Link(name, dataset, link_name, folder, target, state, key, detail))
             self.stats["links"] += len(links)
@@ -475,33 +554,25 @@ class _Scanner:
     ) -> Sequence[tuple[str, str]] | None:
         """(name, target) of each symlink of a batch dataset folder, sorted; anything else
         becomes a stray. None when the folder cannot be read (a problem says why)."""
-        seen = stamp(folder) if self.listings is not None else None
+        keeping = self.listings is not None
+        seen = stamp(folder) if keeping or self.listings_before else None
         earlier = self.listings_before.get(folder) if seen is not None else None
-        if earlier is not None and earlier[0] == seen and self.listings is not None:
-            self.listings[folder] = earlier
+        if earlier is not None and earlier[0] == seen:
+            if self.listings is not None:
+                self.listings[folder] = earlier
             return earlier[1]
         try:
-            items = _entries(folder)
+            pairs, others, complete = _read_symlinks(folder)
         except OSError as exc:
             problems.append(Problem(Path(folder), f"cannot read: {_reason(exc)}", batch))
             return None
         self.stats["folders"] += 1
-        pairs: list[tuple[str, str]] = []
-        complete = True  # only symlinks, all read: a listing worth keeping
-        for item in items:
-            # d_type answers is_symlink without a system call: the common case first.
-            kind = "symlink" if item.is_symlink() else entry_kind(item)
-            if kind == "symlink":
-                try:
-                    pairs.append((item.name, os.readlink(item.path)))
-                    continue
-                except OSError:
-                    pass  # vanished since the folder was listed
-            elif kind != "vanished":
-                dataset = os.path.basename(folder)
+        dataset = os.path.basename(folder)
+        for item in sorted(others, key=_NAME):
+            kind = entry_kind(item)
+            if kind != "vanished":
                 pointer = self._pointer(item)
                 strays.append(Stray(batch, dataset, item.name, Path(item.path), kind, pointer))
-            complete = False
         if complete and seen is not None and self.listings is not None:
             self.listings[folder] = (seen, tuple(pairs))
         return pairs
@@ -692,6 +763,10 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         scanner.listings_before = link_cache.load()
         scanner.listings = {}
     names = scanner.batch_names() if options.batches is None else list(options.batches)
+    if reads is None and not scanner.listings_before and len(names) >= PREFETCH_MIN:
+        # Both cores are free: workers list the batch folders while this process lists
+        # _shared (to judge links by), then it only resolves what they read.
+        scanner.listings_before = scanner.prefetch(names, options.workers or default_workers())
     batches: dict[str, Batch] = {}
     for name in names:
         batch = scanner.scan_batch(name)

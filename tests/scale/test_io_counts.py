@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,21 @@ def test_a_chosen_dataset_is_the_only_one_read(command: str, store: Path, tmp_pa
     assert {key.split("/")[0] for key in metadata_opened(events)} <= {chosen}
     if command == "list-shared-experiments":
         assert len(metadata_opened(events)) == len(list((store / "_shared" / chosen).iterdir()))
+
+
+def test_batches_listed_by_workers_give_the_same_store(tmp_path: Path) -> None:
+    """From PREFETCH_MIN batches, worker processes list the batch folders: same store as one
+    process reading them, strays and broken links included."""
+    from batchcheck.store import PREFETCH_MIN, ScanOptions, scan
+
+    root = generate(tmp_path / "store", 400, PREFETCH_MIN, 4)
+    batch = sorted(p for p in root.iterdir() if p.name.startswith("batch_"))[7]
+    dataset = next(p for p in batch.iterdir())
+    (dataset / "notes.txt").write_text("a stray file\n", encoding="utf-8")
+    (dataset / "gone").symlink_to("../../_shared/Nowhere/gone")
+    alone = scan(root, ScanOptions(shared="none", metadata=False, data=False, workers=1))
+    shared = scan(root, ScanOptions(shared="none", metadata=False, data=False, workers=2))
+    assert len(alone.batches) == PREFETCH_MIN
+    # All but the count of folders this process listed itself.
+    assert replace(shared, stats={}) == replace(alone, stats={})
+    assert [s.name for s in shared.batches[batch.name].strays] == ["notes.txt"]
