@@ -26,14 +26,12 @@ from typing import Any, Generic, TypeVar
 
 from batchcheck import __version__
 from batchcheck.experiments import (
-    STAMP_CHUNK,
     ExperimentRead,
     ReadOptions,
     all_unchanged,
     is_real_dir,
     signature_times,
     stamp,
-    stamps_digest,
 )
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.store import SHARED, Listing, Store
@@ -299,25 +297,17 @@ class ResultCache:
         """Remember the result, unless part of the store changed too recently to trust."""
         limit = self.started_ns - RACY_NS
         tree = [(path, stamp(path)) for path in _tree(store)]
-        sigs = list(store.signatures.items())
-        if len(sigs) != len(store.experiments):
+        stamps = store.stamps
+        if stamps is None or len(stamps.folders) != len(store.experiments):
             return  # some experiment was not stamped (unreadable): always check in full
-        times = chain(
-            ((s[0], s[1]) for _, s in tree if s is not None),
-            (t for _, sig in sigs if sig for t in signature_times(sig)),
-        )
-        if any(mtime >= limit or ctime >= limit for mtime, ctime in times):
+        newest = max((max(s[0], s[1]) for _, s in tree if s is not None), default=0)
+        if max(newest, stamps.newest_ns) >= limit:
             return
-        folders = [folder for folder, _ in sigs]
-        digests = [
-            stamps_digest([sig for _, sig in sigs[i : i + STAMP_CHUNK]])
-            for i in range(0, len(sigs), STAMP_CHUNK)
-        ]
         data = {
             "format": FORMAT,
             "tree": tree,
-            "folders": "\0".join(folders),
-            "digests": digests,
+            "folders": "\0".join(stamps.folders),
+            "digests": list(stamps.digests),
             "findings": [
                 (
                     str(f.path),

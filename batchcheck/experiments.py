@@ -290,6 +290,29 @@ class Reads:
 STAMP_CHUNK = 5000
 
 
+@dataclass(frozen=True)
+class Stamps:
+    """What a cached check result is held against: the experiment folders in scan order, a
+    digest of their signatures per ``STAMP_CHUNK`` of them, and the newest time any of them
+    changed (kept instead of 100k signatures, which the store would hold for nothing else)."""
+
+    folders: tuple[str, ...]
+    digests: tuple[str, ...]
+    newest_ns: int
+
+    @classmethod
+    def of(cls, folders: Sequence[str], signatures: Sequence[Signature | None]) -> Stamps | None:
+        """The summary of a scan's signatures; None when an experiment was not stamped."""
+        stamped = [sig for sig in signatures if sig is not None]
+        if len(stamped) != len(folders):
+            return None
+        digests = [
+            stamps_digest(stamped[i : i + STAMP_CHUNK]) for i in range(0, len(stamped), STAMP_CHUNK)
+        ]
+        newest = max((max(t) for sig in stamped for t in signature_times(sig)), default=0)
+        return cls(tuple(folders), tuple(digests), newest)
+
+
 def stamps_digest(signatures: Sequence[Signature | None]) -> str:
     """One digest for the signatures of a run of experiments, in order (a signature is
     ``_PART`` sized parts that start with a true byte, a missing one a single false byte)."""

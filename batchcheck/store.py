@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,7 +27,7 @@ from batchcheck.experiments import (
     ExperimentRead,
     ReadOptions,
     Reads,
-    Signature,
+    Stamps,
     entry_kind,
     is_real_dir,
     read_experiment,
@@ -133,9 +134,14 @@ class Experiment:
 
     dataset: str
     name: str
-    location: str  # the folder's path as text (see Link.location)
+    folder: str  # the path of _shared/<dataset>, one string its experiments share
     metadata: Metadata
     data: DataState = DataState.UNCHECKED
+
+    @property
+    def location(self) -> str:
+        """The experiment folder's path as text (see Link.location)."""
+        return f"{self.folder}{os.sep}{self.name}"
 
     @property
     def path(self) -> Path:
@@ -171,8 +177,8 @@ class Store:
     batches_complete: bool = False
     data_checked: bool = False
     stats: Mapping[str, int] = field(default_factory=dict)
-    # Experiment folder -> stat stamps taken as it was read (only when a cache is in use).
-    signatures: Mapping[str, Signature | None] = field(default_factory=dict)
+    # The experiments' stat stamps, summed up (only when a cache is in use and all were taken).
+    stamps: Stamps | None = None
 
     def links(self) -> Iterator[Link]:
         """Every link of every scanned batch (iterated in C: rules walk them several times)."""
@@ -327,7 +333,6 @@ class _Scanner:
         self.problems: list[Problem] = []
         self.shared_ok: bool | None = None
         self.stats = {"folders": 0, "links": 0, "metadata": 0}
-        self.signatures: dict[str, Signature] = {}
         # Batch dataset folders as last read (see cache.LinkCache), and as read now; None: the
         # scan keeps no such cache.
         self.listings_before: Mapping[str, Listing] = {}
@@ -414,16 +419,18 @@ class _Scanner:
 
     def add_reads(self, jobs: list[tuple[str, str]], reads: list[ExperimentRead]) -> None:
         """Turn what the readers found into experiments of the model."""
+        parents: dict[str, str] = {}
         for (folder, dataset), read in zip(jobs, reads, strict=True):
             name = os.path.basename(folder)
-            self.experiments[(dataset, name)] = Experiment(
-                dataset, name, folder, read.metadata, read.data
-            )
+            # The key the listing made, which links share; its strings serve the experiment.
+            key = (self.listed.get(dataset) or {}).get(name) or (dataset, name)
+            parent = parents.get(dataset)
+            if parent is None:
+                parent = parents[dataset] = os.path.dirname(folder)
+            self.experiments[key] = Experiment(key[0], key[1], parent, read.metadata, read.data)
             self.shared_symlinks.extend(SharedSymlink(Path(p), t) for p, t in read.symlinks)
             self.stats["folders"] += read.folders
             self.stats["metadata"] += read.metadata.size >= 0
-            if read.signature is not None:
-                self.signatures[folder] = read.signature
 
     def prefetch(self, names: Sequence[str], workers: int) -> dict[str, Listing]:
         """Batch folder listings read by ``workers`` processes, while this one lists the
@@ -539,6 +546,10 @@ class _Scanner:
                 # The hot path: the usual target text, to a listed experiment of this dataset.
                 key = usual.get(target.rstrip("/"))
                 if key is not None and key[0] == dataset:
+                    # One string for many: a link is mostly named after its experiment, and
+                    # the links that reuse an experiment share its target text.
+                    link_name = key[1] if link_name == key[1] else link_name
+                    target = sys.intern(target)
                     links.append(Link(name, dataset, link_name, folder, target, ok, key))
                     continue
                 state, key, detail = self._resolve(dataset, folder, target)
@@ -774,11 +785,14 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
             batches[name] = batch
     if link_cache is not None and scanner.listings is not None:
         link_cache.save(list(scanner.listings.items()))
+    stamps = None
     if reads is not None:
         results = reads.results()
         scanner.add_reads(jobs, results)
         if cache is not None:
-            cache.save(list(zip((folder for folder, _ in jobs), results, strict=True)))
+            folders = [folder for folder, _ in jobs]
+            cache.save(list(zip(folders, results, strict=True)))
+            stamps = Stamps.of(folders, [read.signature for read in results])
     if progress is not None:
         progress.done()
     return Store(
@@ -792,7 +806,7 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         batches_complete=options.batches is None,
         data_checked=options.data,
         stats=dict(scanner.stats),
-        signatures=scanner.signatures,
+        stamps=stamps,
     )
 
 
