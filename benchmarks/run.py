@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -121,17 +122,49 @@ def bench(size: int, repeat: int) -> list[Timing]:
     return timings
 
 
+# Issue 5's targets at the largest size, as ratios to the baseline; every command also stays
+# under MEMORY_MIB of peak memory.
+TARGETS = {
+    "check (cold cache)": 1.0,
+    "check (warm cache)": 0.4,
+    "list-batches": 0.3,
+    "list-batch-experiments B": 0.05,
+    "resolve-data-path (batch path)": 0.05,
+    "compare-experiments --shared": 0.05,
+    "report": 3.0,
+}
+MEMORY_MIB = 400
+
+
+def _verdict(timing: Timing, ratio: float) -> str:
+    """``met`` or ``missed`` against the targets, for the largest size."""
+    parts = []
+    target = TARGETS.get(timing.name)
+    if target is not None:
+        parts.append(f"<= {target:g}x: {'met' if ratio <= target else 'missed'}")
+    parts.append(f"< {MEMORY_MIB} MiB: {'met' if timing.peak_mib < MEMORY_MIB else 'missed'}")
+    return "; ".join(parts)
+
+
 def table(results: dict[int, list[Timing]]) -> str:
-    """Markdown: one row per command, per size the median, the ratio and peak memory."""
+    """Markdown: one row per command, per size the median, the ratio and peak memory; then
+    how the time grew from the previous size (10x more experiments: about 10x is linear) and
+    the targets at the largest size."""
     sizes = sorted(results)
-    head = "| command | " + " | ".join(f"{s:,} exp: s / ratio / MiB" for s in sizes) + " |"
-    rows = [head, "|---" * (len(sizes) + 1) + "|"]
+    head = "| command | " + " | ".join(f"{s:,} exp: s / ratio / MiB" for s in sizes)
+    steps = list(pairwise(sizes))
+    head += "".join(f" | {a:,} -> {b:,}: time x" for a, b in steps) + " | targets |"
+    rows = [head, "|---" * (2 * len(sizes) + 1) + "|"]
     for i, timing in enumerate(results[sizes[0]]):
         cells = []
         for size in sizes:
             t = results[size][i]
             base = results[size][0].seconds
             cells.append(f"{t.seconds:.2f} / {t.seconds / base:.2f}x / {t.peak_mib:.0f}")
+        for a, b in steps:
+            cells.append(f"{results[b][i].seconds / results[a][i].seconds:.1f}")
+        last = results[sizes[-1]][i]
+        cells.append(_verdict(last, last.seconds / results[sizes[-1]][0].seconds))
         rows.append(f"| {timing.name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
