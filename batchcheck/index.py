@@ -19,14 +19,14 @@ class StoreIndex:
         self.settings = settings
 
     @cached_property
-    def schema_problems(self) -> dict[tuple[str, str], list[str]]:
+    def schema_problems(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """Schema violations of every experiment whose metadata parsed as JSON.
 
         Judged when the file was read (metadata.Judge): an unknown ``fingerprint_version`` is
         one too, even when a project's own schema does not say so.
         """
         return {
-            key: list(exp.metadata.violations)
+            key: exp.metadata.violations  # the tuple itself: no copy per experiment
             for key, exp in self.store.experiments.items()
             if exp.metadata.ok
         }

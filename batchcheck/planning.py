@@ -155,8 +155,13 @@ def make_plan(sweep: Sweep, store: Store, settings: Settings, batch: str) -> Pla
         found = holders.get((config.dataset, value))
         if found:
             # Prefer a holder the batch can link (valid metadata), then the conventional name.
+            unusable = ("not read",)  # no entry: the metadata did not even parse
             found.sort(
-                key=lambda e: (bool(index.schema_problems.get(e.key, [""])), e.name != name, e.name)
+                key=lambda e: (
+                    bool(index.schema_problems.get(e.key, unusable)),
+                    e.name != name,
+                    e.name,
+                )
             )
             others = tuple(e.name for e in found[1:])
             items.append(PlanItem(config, value, found[0].name, found[0], others))

@@ -19,7 +19,7 @@ from enum import Enum
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from batchcheck.experiments import METADATA_FILE as METADATA_FILE
 from batchcheck.experiments import (
@@ -60,9 +60,12 @@ class LinkState(str, Enum):
     UNREADABLE = "unreadable"  # a folder on the way cannot be read
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A symlink in ``<batch>/<Dataset>/``, with its raw target text and where it leads."""
+class Link(NamedTuple):
+    """A symlink in ``<batch>/<Dataset>/``, with its raw target text and where it leads.
+
+    A named tuple: as immutable as a frozen dataclass, and made four times faster (a store
+    has hundreds of thousands of links).
+    """
 
     batch: str
     dataset: str
@@ -128,9 +131,9 @@ class Batch:
         return chain.from_iterable(self.datasets.values())
 
 
-@dataclass(frozen=True, slots=True)
-class Experiment:
-    """A physical experiment ``_shared/<dataset>/<name>/`` with its metadata as read."""
+class Experiment(NamedTuple):
+    """A physical experiment ``_shared/<dataset>/<name>/`` with its metadata as read (a named
+    tuple, like :class:`Link`)."""
 
     dataset: str
     name: str
@@ -335,7 +338,7 @@ class _Scanner:
         self.stats = {"folders": 0, "links": 0, "metadata": 0}
         # Batch dataset folders as last read (see cache.LinkCache), and as read now; None: the
         # scan keeps no such cache.
-        self.listings_before: Mapping[str, Listing] = {}
+        self.listings_before: dict[str, Listing] = {}
         self.listings: dict[str, Listing] | None = None
 
     # -- _shared -------------------------------------------------------------------------
@@ -432,27 +435,26 @@ class _Scanner:
             self.stats["folders"] += read.folders
             self.stats["metadata"] += read.metadata.size >= 0
 
-    def prefetch(self, names: Sequence[str], workers: int) -> dict[str, Listing]:
-        """Batch folder listings read by ``workers`` processes, while this one lists the
+    def prefetched(self, names: Sequence[str], workers: int) -> Iterator[Sequence[str]]:
+        """``names`` in runs whose batch folders ``workers`` processes have listed (added to
+        ``listings_before``), each as soon as it is ready; meanwhile this process lists the
         dataset folders of ``_shared`` that links are judged against (when it does)."""
         pool = fork_pool(workers) if workers > 1 else None
         if pool is None:
-            return {}
+            yield names
+            return
         folders = [os.path.join(self.root_str, name) for name in names]
         with pool:
-            futures = [
-                pool.submit(_listings, folders[i : i + PREFETCH_CHUNK])
-                for i in range(0, len(folders), PREFETCH_CHUNK)
-            ]
+            runs = range(0, len(folders), PREFETCH_CHUNK)
+            futures = [pool.submit(_listings, folders[i : i + PREFETCH_CHUNK]) for i in runs]
             if self.lists and self._shared_root_ok():
                 with contextlib.suppress(OSError):
                     for entry in _entries(self.shared_str):
                         if entry_kind(entry) == "folder":
                             self._list_dataset(entry.name)
-            listings: dict[str, Listing] = {}
-            for future in futures:
-                listings.update(future.result())
-        return listings
+            for i, future in zip(runs, futures, strict=True):
+                self.listings_before.update(future.result())
+                yield names[i : i + PREFETCH_CHUNK]
 
     def _shared_symlink(self, path: str) -> None:
         with contextlib.suppress(OSError):  # vanished since the folder was listed
@@ -774,15 +776,17 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
         scanner.listings_before = link_cache.load()
         scanner.listings = {}
     names = scanner.batch_names() if options.batches is None else list(options.batches)
+    runs: Iterable[Sequence[str]] = [names]
     if reads is None and not scanner.listings_before and len(names) >= PREFETCH_MIN:
         # Both cores are free: workers list the batch folders while this process lists
-        # _shared (to judge links by), then it only resolves what they read.
-        scanner.listings_before = scanner.prefetch(names, options.workers or default_workers())
+        # _shared (to judge links by), then resolves what they read as it comes.
+        runs = scanner.prefetched(names, options.workers or default_workers())
     batches: dict[str, Batch] = {}
-    for name in names:
-        batch = scanner.scan_batch(name)
-        if batch is not None:
-            batches[name] = batch
+    for run in runs:
+        for name in run:
+            batch = scanner.scan_batch(name)
+            if batch is not None:
+                batches[name] = batch
     if link_cache is not None and scanner.listings is not None:
         link_cache.save(list(scanner.listings.items()))
     stamps = None
