@@ -17,7 +17,6 @@ import math
 import os
 import posixpath
 import re
-import stat
 import tempfile
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -385,14 +384,13 @@ def tree_size(path: Path | str) -> tuple[int, bool]:
             continue
         for entry in entries:
             try:
-                st = entry.stat(follow_symlinks=False)
+                # The entry's type comes with the listing: only a file needs an lstat (its size).
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
             except OSError:
                 complete = False
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                pending.append(entry.path)
-            elif stat.S_ISREG(st.st_mode):
-                total += st.st_size
     return total, complete
 
 
