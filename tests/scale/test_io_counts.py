@@ -151,9 +151,12 @@ def test_batches_listed_by_workers_give_the_same_store(tmp_path: Path) -> None:
     dataset = next(p for p in batch.iterdir())
     (dataset / "notes.txt").write_text("a stray file\n", encoding="utf-8")
     (dataset / "gone").symlink_to("../../_shared/Nowhere/gone")
+    (root / "batch_20990101_not_a_folder").write_text("a batch that is a file\n", encoding="utf-8")
+    (root / "batch_20990102_elsewhere").symlink_to(batch)  # a batch that is a symlink
     alone = scan(root, ScanOptions(shared="none", metadata=False, data=False, workers=1))
     shared = scan(root, ScanOptions(shared="none", metadata=False, data=False, workers=2))
-    assert len(alone.batches) == PREFETCH_MIN
+    assert len(alone.batches) == PREFETCH_MIN + 2
+    assert alone.batches["batch_20990101_not_a_folder"].strays[0].kind == "file"
     # All but the count of folders this process listed itself.
     assert replace(shared, stats={}) == replace(alone, stats={})
     assert [s.name for s in shared.batches[batch.name].strays] == ["notes.txt"]
