@@ -276,6 +276,8 @@ def _listings(batch_folders: Sequence[str]) -> dict[str, Listing]:
     out: dict[str, Listing] = {}
     for batch in batch_folders:
         folders: list[str] = []  # none when the batch is not a readable folder: the scan says why
+        if not is_real_dir(batch):
+            continue  # a file, or a symlink: never followed
         with contextlib.suppress(OSError), os.scandir(batch) as it:
             folders = [e.path for e in it if not is_hidden(e.name) and entry_kind(e) == "folder"]
         for folder in folders:
