@@ -307,6 +307,9 @@ def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
         return Metadata(
             "invalid", error="not JSON: nested too deeply", size=size, mtime_ns=mtime_ns
         )
+    except ValueError as exc:  # valid JSON Python will not read: an integer of 4300+ digits
+        reason = str(exc).split(";")[0]
+        return Metadata("invalid", error=f"unreadable JSON: {reason}", size=size, mtime_ns=mtime_ns)
     return Metadata("ok", data=data, size=size, mtime_ns=mtime_ns)
 
 

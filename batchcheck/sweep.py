@@ -106,8 +106,8 @@ def read_sweep_file(path: Path, shown: str) -> Any:
         raise UsageError(f"{shown}: cannot read: {reason}") from exc
     try:
         return yaml.load(text, Loader=_strict_loader())  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        first = " ".join(str(exc).split())
+    except (ValueError, yaml.YAMLError) as exc:  # ValueError: an integer of 4300+ digits
+        first = " ".join(str(exc).split(";")[0].split())
         raise UsageError(f"{shown}: not valid YAML: {first}") from exc
 
 

@@ -113,6 +113,7 @@ def test_no_sweep_is_one_configuration_and_dataset_may_be_a_string(tmp_path: Pat
     ("text", "message"),
     [
         ("a: [unclosed", "s.yaml: not valid YAML"),
+        ("a: " + "9" * 5000, "s.yaml: not valid YAML: Exceeds the limit (4300 digits)"),
         ("- just\n- a list\n", "s.yaml: expected a mapping"),
         (
             BASE.replace("temperature: 0.7", "temprature: 0.7"),
