@@ -195,7 +195,7 @@ class ScanCache(_FolderCache[ExperimentRead]):
         return ExperimentRead.unpack(row)
 
     def _row(self, entry: ExperimentRead) -> Any:
-        return entry.pack()
+        return entry.pack(size=False)
 
     def _times(self, entry: ExperimentRead) -> Iterable[tuple[int, int]]:
         # No signature (unreadable, racy when read): nothing vouches for the read.

@@ -51,6 +51,7 @@ class ReadOptions:
     data: bool = True
     max_metadata_bytes: int = 1024 * 1024
     judge: Judge = DEFAULT_JUDGE
+    sizes: bool = False  # measure each folder (tree_size) while its entries are at hand
 
 
 # The stamps (see ``stamp``) of the experiment folder, its metadata file and its data folder,
@@ -70,18 +71,23 @@ class ExperimentRead:
     symlinks: tuple[tuple[str, str], ...] = ()  # (path, target), never followed
     folders: int = 0  # folders listed to find this out
     signature: Signature | None = None  # None: not to be cached (unreadable, racy)
+    # tree_size of the folder, when asked for. Never cached: a data file rewritten in place
+    # changes no stamp of the signature.
+    size: tuple[int, bool] | None = None
 
-    def pack(self) -> tuple[Any, ...]:
-        """Plain data (for another process or the cache file); ``unpack`` reverses it."""
+    def pack(self, size: bool = True) -> tuple[Any, ...]:
+        """Plain data (for another process or, without the size, the cache file); ``unpack``
+        reverses it."""
         m = self.metadata
         meta = (m.state, m.data, m.error, m.size, m.mtime_ns, m.violations, m.fingerprint)
-        return (meta, self.data.value, self.symlinks, self.folders, self.signature)
+        row = (meta, self.data.value, self.symlinks, self.folders, self.signature)
+        return (*row, self.size) if size else row
 
     @classmethod
     def unpack(cls, row: tuple[Any, ...]) -> ExperimentRead:
         """The read that ``pack`` gave ``row`` for."""
-        meta, data, symlinks, folders, sig = row
-        return cls(Metadata(*meta), DataState(data), symlinks, folders, sig)
+        meta, data, symlinks, folders, sig, *size = row
+        return cls(Metadata(*meta), DataState(data), symlinks, folders, sig, *size)
 
 
 def stamp(path: str) -> tuple[int, ...] | None:
@@ -139,6 +145,48 @@ def _data_state(entry: os.DirEntry[str] | None) -> tuple[DataState, int]:
     return (DataState.OK if has_any else DataState.EMPTY), 1
 
 
+def tree_size(path: str | os.PathLike[str]) -> tuple[int, bool]:
+    """Bytes of the regular files under ``path`` (lstat, never following a link), and
+    whether every folder could be read."""
+    total, complete = 0, True
+    pending = [os.fspath(path)]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            complete = False
+            continue
+        for entry in entries:
+            try:
+                # The entry's type comes with the listing: only a file needs an lstat (its size).
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                complete = False
+    return total, complete
+
+
+def _folder_size(listed: Sequence[os.DirEntry[str]], meta: Metadata) -> tuple[int, bool]:
+    """:func:`tree_size` of an experiment folder from its listing, the metadata file's size
+    taken from its read."""
+    total, complete = 0, True
+    for entry in listed:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                size, whole = tree_size(entry.path)
+                total, complete = total + size, complete and whole
+            elif entry.is_file(follow_symlinks=False):
+                known = entry.name == METADATA_FILE and meta.size >= 0
+                total += meta.size if known else entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            complete = False
+    return total, complete
+
+
 def read_experiment(
     folder: str, dataset: str, options: ReadOptions, sig: Signature | None = None
 ) -> ExperimentRead:
@@ -149,7 +197,8 @@ def read_experiment(
     """
     try:
         with os.scandir(folder) as it:
-            entries = {e.name: e for e in it if not is_hidden(e.name)}
+            everything = list(it)  # hidden entries too: they count in the folder's size
+        entries = {e.name: e for e in everything if not is_hidden(e.name)}
     except OSError as exc:
         reason = f"cannot read the experiment folder: {exc.strerror or type(exc).__name__}"
         return ExperimentRead(Metadata.failed("unreadable", reason), DataState.UNCHECKED)
@@ -177,7 +226,8 @@ def read_experiment(
     if options.data:
         data, listed = _data_state(entries.get(dataset))
         folders += listed
-    return ExperimentRead(meta, data, tuple(symlinks), folders, sig)
+    size = _folder_size(everything, meta) if options.sizes else None
+    return ExperimentRead(meta, data, tuple(symlinks), folders, sig, size)
 
 
 Job = tuple[str, str]  # (experiment folder, dataset)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from batchcheck.errors import UsageError
-from batchcheck.experiments import PARALLEL_MIN
+from batchcheck.experiments import PARALLEL_MIN, tree_size
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.fingerprint import SHORT
 from batchcheck.forking import fork_pool
@@ -369,50 +369,32 @@ def show_value(value: Any) -> str:
     return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
 
 
-def tree_size(path: Path | str) -> tuple[int, bool]:
-    """Bytes of the regular files under ``path`` (lstat, never following a link), and
-    whether every folder could be read."""
-    total, complete = 0, True
-    pending = [os.fspath(path)]
-    while pending:
-        folder = pending.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError:
-            complete = False
-            continue
-        for entry in entries:
-            try:
-                # The entry's type comes with the listing: only a file needs an lstat (its size).
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                elif entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                complete = False
-    return total, complete
-
-
 @contextlib.contextmanager
 def measuring(store: Store, workers: int) -> Iterator[Callable[[], Sizes]]:
-    """Measure every experiment folder (:func:`tree_size`) in the background: yields a
-    function that waits for the sizes, in store order.
+    """The size of every experiment folder (:func:`tree_size`): yields a function that waits
+    for them, in store order.
 
-    A large store's folders are shared among ``workers`` forked processes, started at once so
-    that they measure while this process runs check (each folder costs a listing and an
-    lstat per file: I/O the scan, which may take experiments from its cache, has not done).
+    The scan measured the folders it read afresh (``Experiment.size``); the ones it took from
+    its cache (which keeps no sizes: a data file rewritten in place changes no stamp) are
+    measured here, in the background. A large store's are shared among ``workers`` forked
+    processes, started at once so that they measure while this process runs check.
     """
-    folders = [exp.location for exp in store.experiments.values()]
+    experiments = list(store.experiments.values())
+    folders = [exp.location for exp in experiments if exp.size is None]
+
+    def merged(measured: Iterable[tuple[int, bool]]) -> Sizes:
+        fresh = iter(measured)
+        return [exp.size if exp.size is not None else next(fresh) for exp in experiments]
+
     pool = fork_pool(workers) if workers > 1 and len(folders) >= PARALLEL_MIN else None
     if pool is None:
-        yield lambda: [tree_size(folder) for folder in folders]
+        yield lambda: merged(tree_size(folder) for folder in folders)
         return
     with pool:
         chunks = [folders[i : i + SIZE_CHUNK] for i in range(0, len(folders), SIZE_CHUNK)]
         futures = [pool.submit(_tree_sizes, chunk) for chunk in chunks]
         try:
-            yield lambda: [size for future in futures for size in future.result()]
+            yield lambda: merged(size for future in futures for size in future.result())
         finally:
             for future in futures:
                 future.cancel()

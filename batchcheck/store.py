@@ -140,6 +140,7 @@ class Experiment(NamedTuple):
     folder: str  # the path of _shared/<dataset>, one string its experiments share
     metadata: Metadata
     data: DataState = DataState.UNCHECKED
+    size: tuple[int, bool] | None = None  # experiments.tree_size, when the scan measured it
 
     @property
     def location(self) -> str:
@@ -204,8 +205,9 @@ class ScanOptions:
     ``linked`` reads only the experiments that scanned links name; ``none`` reads no
     experiment: a link is judged only by whether its target folder exists. ``datasets`` limits
     ``all`` to the experiments of those dataset folders. ``judge`` says how
-    metadata is judged as it is read and which of its fields are kept. ``cache_dir`` (None: no
-    cache) keeps earlier reads of a full scan; ``workers`` 0 means one per core.
+    metadata is judged as it is read and which of its fields are kept. ``sizes`` measures each
+    experiment folder read afresh (``Experiment.size``). ``cache_dir`` (None: no cache) keeps
+    earlier reads of a full scan; ``workers`` 0 means one per core.
     """
 
     batches: tuple[str, ...] | None = None
@@ -215,6 +217,7 @@ class ScanOptions:
     data: bool = True
     max_metadata_bytes: int = 1024 * 1024
     judge: Judge = DEFAULT_JUDGE
+    sizes: bool = False
     workers: int = 0
     cache_dir: Path | None = None
 
@@ -228,7 +231,9 @@ class ScanOptions:
     @property
     def read(self) -> ReadOptions:
         """The part the experiment readers (possibly other processes) need."""
-        return ReadOptions(self.metadata, self.data, self.max_metadata_bytes, self.judge)
+        return ReadOptions(
+            self.metadata, self.data, self.max_metadata_bytes, self.judge, self.sizes
+        )
 
 
 _NAME = attrgetter("name")
@@ -433,7 +438,9 @@ class _Scanner:
             parent = parents.get(dataset)
             if parent is None:
                 parent = parents[dataset] = os.path.dirname(folder)
-            self.experiments[key] = Experiment(key[0], key[1], parent, read.metadata, read.data)
+            self.experiments[key] = Experiment(
+                key[0], key[1], parent, read.metadata, read.data, read.size
+            )
             self.shared_symlinks.extend(SharedSymlink(Path(p), t) for p, t in read.symlinks)
             self.stats["folders"] += read.folders
             self.stats["metadata"] += read.metadata.size >= 0

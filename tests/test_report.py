@@ -24,7 +24,8 @@ from conftest import (
 )
 
 from batchcheck import report
-from batchcheck.report import GRID_CELL_MAX, LARGE_BATCHES, md, slug, tree_size, varying_parameters
+from batchcheck.experiments import ReadOptions, read_experiment, tree_size
+from batchcheck.report import GRID_CELL_MAX, LARGE_BATCHES, md, slug, varying_parameters
 
 Cli = Callable[..., Result]
 
@@ -480,6 +481,25 @@ def test_tree_size_never_follows_links(tmp_path: Path) -> None:
     exp = make_tree(tmp_path / "exp", {"a/b.txt": "12345", "c.txt": "123", "link": "-> ../big"})
     (exp / "dir-link").symlink_to(tmp_path)
     assert tree_size(exp) == (8, True)
+
+
+@pytest.mark.parametrize("metadata", ["valid", "broken", "a symlink"])
+def test_the_scan_measures_an_experiment_as_tree_size_does(tmp_path: Path, metadata: str) -> None:
+    """Sizes taken while a folder is read (fresh reads of ``report``) are tree_size's, hidden
+    files counted and links never followed, whatever state the metadata file is in."""
+    spec = experiment("Copa", "e", "batch_20241229_temperature", 0.5, 1.0)
+    spec["_shared/Copa/e/.notes"] = "hidden"
+    spec["_shared/Copa/e/Copa/deeper/part.jsonl"] = "{}\n" * 10
+    spec["_shared/Copa/e/outside"] = "-> ../../../../"
+    if metadata == "broken":
+        spec["_shared/Copa/e/experiment_metadata.json"] = '{"dataset": '
+    elif metadata == "a symlink":
+        spec["_shared/Copa/e/experiment_metadata.json"] = "-> Copa/train.jsonl"
+    folder = make_tree(tmp_path / "store", spec) / "_shared/Copa/e"
+    read = read_experiment(str(folder), "Copa", ReadOptions(sizes=True))
+    assert read.size == tree_size(folder) and read.size[0] > 30
+    assert read_experiment(str(folder), "Copa", ReadOptions()).size is None
+    assert len(read.pack(size=False)) == 5  # what the cache keeps: never a size
 
 
 def test_slugs_are_safe_file_names() -> None:

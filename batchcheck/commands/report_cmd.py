@@ -57,7 +57,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     # Keep only the metadata the rules and the pages read: a large store's documents are
     # never all held whole.
     keep = metadata_fields() | METADATA_FIELDS | frozenset(settings.fingerprint_fields)
-    store = scan(settings.root, ctx.scan_options(keep=keep), ctx.progress())
+    store = scan(settings.root, ctx.scan_options(keep=keep, sizes=True), ctx.progress())
     selection = Selection(settings.select, settings.ignore)
     index = StoreIndex(store, settings)
     rules = sum(selection.wants(rule.CODE) for rule in RULES)
