@@ -298,7 +298,7 @@ class ResultCache:
         limit = self.started_ns - RACY_NS
         tree = [(path, stamp(path)) for path in _tree(store)]
         stamps = store.stamps
-        if stamps is None or len(stamps.folders) != len(store.experiments):
+        if stamps is None:
             return  # some experiment was not stamped (unreadable): always check in full
         newest = max((max(s[0], s[1]) for _, s in tree if s is not None), default=0)
         if max(newest, stamps.newest_ns) >= limit:

@@ -625,18 +625,6 @@ class _Scanner:
         """Where a link in ``folder`` (of ``dataset``) leads: its state, the experiment its text
         names, why."""
         usual = _USUAL.fullmatch(target)
-        if usual is not None and self.lists and usual[1] not in (".", ".."):
-            # The hot path of a full scan: the usual target, to a listed experiment folder.
-            names = self.listed.get(usual[1]) or self._listing(usual[1])
-            listed = names.get(usual[2]) if names else None
-            if listed is not None:
-                if listed[0] == dataset:
-                    return LinkState.OK, listed, ""
-                return (
-                    LinkState.MISPLACED,
-                    listed,
-                    f"the target is in dataset {listed[0]!r}, not {dataset!r}",
-                )
         key: tuple[str, str] | None
         rel_parts: tuple[str, ...] | None
         if usual and usual[1] not in (".", "..") and usual[2] not in (".", ".."):
