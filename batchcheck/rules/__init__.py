@@ -11,43 +11,32 @@ Schema violations and recomputed fingerprints are judged as each file is read.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
 from types import ModuleType
 
 from batchcheck.errors import UsageError
-from batchcheck.rules import (
-    bc101_dangling,
-    bc102_bad_target,
-    bc103_absolute,
-    bc104_misnamed,
-    bc105_stray,
-    bc201_duplicate,
-    bc202_fingerprint_mismatch,
-    bc301_metadata_unreadable,
-    bc302_schema,
-    bc303_folder_mismatch,
-    bc304_data,
-    bc305_original_batch,
-    bc306_naming,
-    bc401_orphan,
-    bc402_batch_name,
-)
 
-RULES: tuple[ModuleType, ...] = (
-    bc101_dangling,
-    bc102_bad_target,
-    bc103_absolute,
-    bc104_misnamed,
-    bc105_stray,
-    bc201_duplicate,
-    bc202_fingerprint_mismatch,
-    bc301_metadata_unreadable,
-    bc302_schema,
-    bc303_folder_mismatch,
-    bc304_data,
-    bc305_original_batch,
-    bc306_naming,
-    bc401_orphan,
-    bc402_batch_name,
+# Each rule module once, in the order findings are reported; a test checks that every module
+# of this package is here.
+RULES: tuple[ModuleType, ...] = tuple(
+    import_module(f"{__name__}.{name}")
+    for name in (
+        "bc101_dangling",
+        "bc102_bad_target",
+        "bc103_absolute",
+        "bc104_misnamed",
+        "bc105_stray",
+        "bc201_duplicate",
+        "bc202_fingerprint_mismatch",
+        "bc301_metadata_unreadable",
+        "bc302_schema",
+        "bc303_folder_mismatch",
+        "bc304_data",
+        "bc305_original_batch",
+        "bc306_naming",
+        "bc401_orphan",
+        "bc402_batch_name",
+    )
 )
 
 # Codes reported by ``check-configs`` (SPEC section 6): valid in select / ignore / severity,
