@@ -122,7 +122,7 @@ def _cache_dir(args: argparse.Namespace, cwd: Path) -> Path | None:
         return None
     if args.cache_dir:
         return cwd / args.cache_dir
-    from batchcheck.cache import default_dir
+    from batchcheck.records import default_dir
 
     return default_dir()
 

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING
 from batchcheck.config import Settings
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
-from batchcheck.store import BATCH_PREFIX, SHARED, Link, LinkState, ScanOptions, Store, scan
+from batchcheck.layout import BATCH_PREFIX, SHARED
+from batchcheck.model import Link, LinkState, Store
+from batchcheck.scan import ScanOptions, scan
 
 if TYPE_CHECKING:
     import yaml
@@ -343,7 +345,7 @@ def _scan_for(root: Path, named: Sequence[_Named]) -> Store:
     )
     if any(p[0] == SHARED for p in deep):
         batches = None
-    options = ScanOptions(batches=batches, shared="none", metadata=False, data=False)
+    options = ScanOptions.of(batches=batches, shared="none", metadata=False, data=False)
     return scan(root, options)
 
 

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from batchcheck.config import Settings
 from batchcheck.formats.symbols import Symbols
 from batchcheck.progress import Progress
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 
 @dataclass(frozen=True)

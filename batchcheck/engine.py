@@ -8,8 +8,8 @@ from itertools import chain
 from batchcheck.config import Settings
 from batchcheck.findings import CheckResult, Finding, Selection, settle
 from batchcheck.index import StoreIndex
+from batchcheck.model import Store
 from batchcheck.rules import RULES
-from batchcheck.store import Store
 
 DATA_RULE = "BC304"
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+PARALLEL_MIN = 4000  # below this many experiments, starting workers costs more than it saves
+
 
 def default_workers() -> int:
     """One worker per core the process may use."""

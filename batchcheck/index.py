@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from batchcheck.config import Settings
-from batchcheck.store import Experiment, Link, Store
+from batchcheck.model import Experiment, Link, Store
 
 
 class StoreIndex:

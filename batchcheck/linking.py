@@ -22,10 +22,11 @@ from batchcheck.config import Settings
 from batchcheck.errors import NotFound, UsageError
 from batchcheck.findings import Selection, Severity, settle
 from batchcheck.index import StoreIndex
+from batchcheck.layout import SHARED
+from batchcheck.model import Batch, LinkState, Store
 from batchcheck.names import display
 from batchcheck.rules import by_code
 from batchcheck.rules.bc402_batch_name import name_problem
-from batchcheck.store import SHARED, Batch, LinkState, Store
 
 # The rules that judge one experiment's metadata: an error from any of them refuses the target.
 METADATA_RULES = ("BC202", "BC301", "BC302", "BC303")

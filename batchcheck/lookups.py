@@ -19,18 +19,9 @@ from typing import Any
 from batchcheck.config import Settings
 from batchcheck.errors import NotFound
 from batchcheck.index import StoreIndex
+from batchcheck.layout import BATCH_PREFIX, SHARED
+from batchcheck.model import Batch, DataState, Experiment, Link, LinkState, Store, Stray
 from batchcheck.names import display, shown_path
-from batchcheck.store import (
-    BATCH_PREFIX,
-    SHARED,
-    Batch,
-    DataState,
-    Experiment,
-    Link,
-    LinkState,
-    Store,
-    Stray,
-)
 
 # Metadata keys that listings show and put in their JSON, in the seed's order.
 SHOWN_FIELDS = (

@@ -22,8 +22,8 @@ from batchcheck.errors import UsageError
 from batchcheck.fingerprint import FINGERPRINT_VERSION, SHORT, FingerprintError, fingerprint
 from batchcheck.index import StoreIndex
 from batchcheck.metadata import schema_violations
+from batchcheck.model import Experiment, Store
 from batchcheck.rules.bc306_naming import model_token
-from batchcheck.store import Experiment, Store
 from batchcheck.sweep import Configuration, Sweep
 
 SUFFIX_DIGITS = 8

@@ -29,16 +29,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from batchcheck.errors import UsageError
-from batchcheck.experiments import PARALLEL_MIN, tree_size
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.fingerprint import SHORT
-from batchcheck.forking import fork_pool
+from batchcheck.forking import PARALLEL_MIN, fork_pool
 from batchcheck.formats.view import plural
 from batchcheck.index import StoreIndex
+from batchcheck.layout import SHARED
 from batchcheck.metadata import human_size
+from batchcheck.model import Experiment, Link, LinkState, Store
 from batchcheck.names import display
 from batchcheck.rules import by_code
-from batchcheck.store import SHARED, Experiment, Link, LinkState, Store
+from batchcheck.scan.experiments import tree_size
 
 LARGE_BATCHES = 50  # more batches than this: one page per batch and per dataset
 LARGE_EXPERIMENTS = 2000  # ... or more shared experiments than this

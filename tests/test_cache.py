@@ -33,13 +33,16 @@ from conftest import (
     seed_spec,
 )
 
-import batchcheck.cache as cache_module
-from batchcheck.cache import RACY_NS, ResultCache, ScanCache
+from batchcheck import records
 from batchcheck.config import load_settings
 from batchcheck.engine import run_check
-from batchcheck.experiments import PARALLEL_MIN, ReadOptions, read_experiment, signature
 from batchcheck.findings import Selection
-from batchcheck.store import ScanOptions, scan
+from batchcheck.forking import PARALLEL_MIN
+from batchcheck.result_cache import ResultCache
+from batchcheck.scan import ScanOptions, scan, scan_stamped
+from batchcheck.scan.cache import RACY_NS, ScanCache
+from batchcheck.scan.experiments import ReadOptions, read_experiment
+from batchcheck.stamps import signature
 
 sys.path.insert(0, str(PROJECT / "benchmarks"))
 from generate import generate
@@ -336,9 +339,9 @@ def _empty(path: Path) -> None:
 
 def _wrong_shape(path: Path) -> None:
     """A valid checksum over valid records, the format number right, nothing else."""
-    fmt = {"format": cache_module.FORMAT}
-    records = [{key: [1] for key in record} | fmt for record in cache_module._records(path)]
-    cache_module._write(path, records)
+    fmt = {"format": records.FORMAT}
+    rows = [{key: [1] for key in record} | fmt for record in records.read_records(path)]
+    records.write_records(path, rows)
 
 
 def _flipped_byte(path: Path) -> None:
@@ -488,7 +491,7 @@ def test_result_cache_round_trip_and_a_change(tmp_path: Path) -> None:
     settings = load_settings(str(root), tmp_path)
     # With a cache folder the scan stamps every experiment, which the result cache needs.
     options = ScanOptions.from_settings(settings, cache_dir=tmp_path / "cache")
-    store = scan(root, options)
+    store, stamps = scan_stamped(root, options)
     result = run_check(store, settings, Selection())
     assert result.findings
 
@@ -497,7 +500,7 @@ def test_result_cache_round_trip_and_a_change(tmp_path: Path) -> None:
         made.started_ns += RACY_NS + 1_000_000_000
         return made
 
-    cache().save(store, result)
+    cache().save(store, stamps, result)
     assert cache().lookup(1) == result
     assert ResultCache(tmp_path / "cache", root, options.read, "other").lookup(1) is None
     edit_in_place(

@@ -30,7 +30,7 @@ from conftest import (
 )
 
 from batchcheck.lookups import dotted, flatten, parse_store_path
-from batchcheck.store import ScanOptions, scan
+from batchcheck.scan import ScanOptions, scan
 
 GOLDEN = Path(__file__).parent / "golden"
 Cli = Callable[..., Result]
@@ -185,7 +185,7 @@ def test_list_batches_json_shape(cli: Cli, seed_store: Path) -> None:
 
 
 def test_list_batches_reads_no_metadata(seed_store: Path) -> None:
-    store = scan(seed_store, ScanOptions(shared="none", metadata=False, data=False))
+    store = scan(seed_store, ScanOptions.of(shared="none", metadata=False, data=False))
     assert store.experiments == {} and store.stats["metadata"] == 0
     states = {link.name: link.state.value for link in store.batches[TOPP].links}
     assert states == {"temp07_topp08_gpt4o": "dangling", "temp07_topp09_gpt4o": "ok"}
@@ -231,7 +231,7 @@ def test_list_batch_experiments_json(cli: Cli, seed_store: Path) -> None:
 
 
 def test_list_batch_experiments_reads_only_its_batch(seed_store: Path) -> None:
-    store = scan(seed_store, ScanOptions(batches=(TOPP,), shared="linked", data=False))
+    store = scan(seed_store, ScanOptions.of(batches=(TOPP,), shared="linked", data=False))
     assert list(store.batches) == [TOPP]
     assert list(store.experiments) == [("Copa", "temp07_topp09_gpt4o")]
     assert store.stats["metadata"] == 1

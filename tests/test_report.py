@@ -24,8 +24,8 @@ from conftest import (
 )
 
 from batchcheck import report
-from batchcheck.experiments import ReadOptions, read_experiment, tree_size
 from batchcheck.report import GRID_CELL_MAX, LARGE_BATCHES, md, slug, varying_parameters
+from batchcheck.scan.experiments import ReadOptions, read_experiment, tree_size
 
 Cli = Callable[..., Result]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from batchcheck.context import Context
 from batchcheck.formats.view import View
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 
 def options(ctx: Context, **kwargs: Any) -> ScanOptions:

@@ -15,7 +15,7 @@ from batchcheck.context import Context
 from batchcheck.engine import metadata_fields, run_check
 from batchcheck.forking import default_workers
 from batchcheck.rules import RULES
-from batchcheck.store import scan
+from batchcheck.scan import scan_stamped
 
 NAME = "check"
 HELP = "check the store: symlinks, fingerprints, metadata, data (exit 1 on an error)"
@@ -69,15 +69,15 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     options = ctx.scan_options(data=not args.no_data, keep=metadata_fields())
     cache = None
     if options.cache_dir is not None:
-        from batchcheck.cache import ResultCache
+        from batchcheck.result_cache import ResultCache
 
         how = (chosen, sorted(settings.severity.items()), args.no_data, settings.naming_convention)
         cache = ResultCache(options.cache_dir, settings.root, options.read, repr(how))
         cached = cache.lookup(options.workers or default_workers())
         if cached is not None:
             return write_result(ctx, args, cached)
-    store = scan(settings.root, options, ctx.progress())
+    store, stamps = scan_stamped(settings.root, options, ctx.progress())
     result = run_check(store, settings, chosen, no_data=args.no_data)
     if cache is not None:
-        cache.save(store, result)
+        cache.save(store, stamps, result)
     return write_result(ctx, args, result)

@@ -10,7 +10,7 @@ from batchcheck.errors import UsageError
 from batchcheck.formats import lookups_text
 from batchcheck.formats.data import add_format_argument, write
 from batchcheck.lookups import batch_name, compare_batches, compare_shared, shared_key
-from batchcheck.store import load_experiments, scan
+from batchcheck.scan import load_experiments, scan
 
 NAME = "compare-experiments"
 HELP = (

@@ -15,6 +15,7 @@ from typing import Any
 
 from batchcheck.context import Context
 from batchcheck.errors import UsageError
+from batchcheck.layout import SHARED
 from batchcheck.linking import (
     Action,
     LinkError,
@@ -24,8 +25,9 @@ from batchcheck.linking import (
     link_steps,
     refusal,
 )
+from batchcheck.model import Store
 from batchcheck.names import display, shown_path
-from batchcheck.store import SHARED, Store, load_experiments, scan
+from batchcheck.scan import load_experiments, scan
 
 NAME = "link"
 HELP = "link existing shared experiments (DATASET/EXPERIMENT) into a batch"

@@ -9,7 +9,7 @@ from batchcheck.context import Context
 from batchcheck.formats import lookups_text
 from batchcheck.formats.data import add_format_argument, write
 from batchcheck.lookups import batch_experiments, batch_name
-from batchcheck.store import scan
+from batchcheck.scan import scan
 
 NAME = "list-batch-experiments"
 HELP = "list the experiments of one batch, with data reuse (--verbose: metadata too)"

@@ -9,7 +9,7 @@ from batchcheck.context import Context
 from batchcheck.formats import lookups_text
 from batchcheck.formats.data import add_format_argument, write
 from batchcheck.lookups import list_batches
-from batchcheck.store import scan
+from batchcheck.scan import scan
 
 NAME = "list-batches"
 HELP = "list every batch (--verbose: datasets and experiments of each)"

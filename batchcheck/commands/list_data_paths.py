@@ -9,7 +9,7 @@ from batchcheck.context import Context
 from batchcheck.formats import lookups_text
 from batchcheck.formats.data import add_format_argument, write
 from batchcheck.lookups import batch_name, data_paths
-from batchcheck.store import scan
+from batchcheck.scan import scan
 
 NAME = "list-data-paths"
 HELP = "list training data paths: batch path (recommended) and shared path"

@@ -25,10 +25,11 @@ from batchcheck.commands.link import (
 from batchcheck.context import Context
 from batchcheck.errors import UsageError
 from batchcheck.fingerprint import SHORT
+from batchcheck.layout import SHARED
 from batchcheck.linking import Action, LinkStep, check_batch_name, link_steps
 from batchcheck.names import display, shown_path
 from batchcheck.planning import Plan, PlanItem, make_plan, record
-from batchcheck.store import SHARED, scan
+from batchcheck.scan import scan
 from batchcheck.sweep import load_sweep
 
 NAME = "plan"

@@ -43,7 +43,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from batchcheck.names import shown_path
     from batchcheck.report import METADATA_FIELDS, build, measuring, publish
     from batchcheck.rules import RULES
-    from batchcheck.store import scan
+    from batchcheck.scan import scan
 
     settings = ctx.settings
     output = ctx.cwd / args.output

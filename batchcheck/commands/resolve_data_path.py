@@ -13,7 +13,7 @@ from batchcheck.lookups import (
     resolve_batch_path,
     resolve_shared_path,
 )
-from batchcheck.store import load_experiments, scan
+from batchcheck.scan import load_experiments, scan
 
 NAME = "resolve-data-path"
 HELP = "turn a batch path into its shared path, or a shared path into every batch linking it"

@@ -31,8 +31,8 @@ from batchcheck.lookups import (
     metadata_problem,
     stray_problem,
 )
+from batchcheck.model import Experiment, Link, LinkState
 from batchcheck.names import display
-from batchcheck.store import Experiment, Link, LinkState
 
 RULE = "=" * 80
 DASH = "-" * 80

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.model import LinkState, Store
 from batchcheck.names import printable
-from batchcheck.store import LinkState, Store
 
 CODE = "BC101"
 SEVERITY = Severity.ERROR

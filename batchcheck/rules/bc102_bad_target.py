@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.layout import SHARED
+from batchcheck.model import LinkState, Store
 from batchcheck.names import printable
-from batchcheck.store import SHARED, LinkState, Store
 
 CODE = "BC102"
 SEVERITY = Severity.ERROR

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.layout import SHARED
+from batchcheck.model import Store
 from batchcheck.names import quoted
-from batchcheck.store import SHARED, Store
 
 CODE = "BC104"
 SEVERITY = Severity.WARNING

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.model import Batch, Store, Stray
 from batchcheck.names import printable, quoted
-from batchcheck.store import Batch, Store, Stray
 
 CODE = "BC105"
 SEVERITY = Severity.WARNING

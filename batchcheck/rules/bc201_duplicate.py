@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from batchcheck.findings import Finding, Severity
 from batchcheck.fingerprint import SHORT
 from batchcheck.index import StoreIndex
+from batchcheck.model import Store
 from batchcheck.names import printable
-from batchcheck.store import Store
 
 CODE = "BC201"
 SEVERITY = Severity.ERROR

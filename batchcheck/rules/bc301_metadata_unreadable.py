@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.layout import METADATA_FILE
+from batchcheck.model import Store
 from batchcheck.names import printable
-from batchcheck.store import METADATA_FILE, Store
 
 CODE = "BC301"
 SEVERITY = Severity.ERROR

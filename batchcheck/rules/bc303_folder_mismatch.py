@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.model import Store
 from batchcheck.names import quoted
-from batchcheck.store import Store
 
 CODE = "BC303"
 SEVERITY = Severity.ERROR

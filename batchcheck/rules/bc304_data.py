@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.model import DataState, Store
 from batchcheck.names import printable
-from batchcheck.store import DataState, Store
 
 CODE = "BC304"
 SEVERITY = Severity.ERROR

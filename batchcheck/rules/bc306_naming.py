@@ -22,8 +22,8 @@ from typing import Any
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.model import Experiment, Store
 from batchcheck.names import quoted
-from batchcheck.store import Experiment, Store
 
 CODE = "BC306"
 SEVERITY = Severity.WARNING

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
-from batchcheck.store import Store
+from batchcheck.model import Store
 
 CODE = "BC401"
 SEVERITY = Severity.WARNING

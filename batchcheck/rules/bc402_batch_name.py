@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.model import Batch, Store
 from batchcheck.names import quoted
-from batchcheck.store import Batch, Store
 
 CODE = "BC402"
 SEVERITY = Severity.WARNING

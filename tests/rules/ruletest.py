@@ -10,7 +10,7 @@ from conftest import TEMP, TOPP, experiment, link
 from batchcheck.config import Settings
 from batchcheck.engine import run_check
 from batchcheck.findings import Finding, Selection
-from batchcheck.store import ScanOptions, scan
+from batchcheck.scan import ScanOptions, scan
 
 
 def healthy() -> dict[str, Any]:
@@ -33,7 +33,7 @@ def run(
     config = Settings(root=root, root_source="test", **settings)
     opts = options or ScanOptions.from_settings(config)
     store = scan(root, opts)
-    result = run_check(store, config, Selection((code,)), no_data=not opts.data)
+    result = run_check(store, config, Selection((code,)), no_data=not opts.read.data)
     return list(result.findings)
 
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import TEMP, TOPP, make_tree
 from ruletest import found, healthy, messages, run
 
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 BATCH = "batch_20250105_wrong"
 
@@ -66,7 +66,7 @@ def test_a_dataset_folder_in_shared_that_is_a_symlink_is_never_followed(
     spec = {k: v for k, v in healthy().items() if not k.startswith("_shared/Copa/")}
     make_tree(root, spec)
     (root / "_shared/Copa").symlink_to(outside / "_shared/Copa")
-    options = ScanOptions(shared=shared, metadata=False, data=False)
+    options = ScanOptions.of(shared=shared, metadata=False, data=False)
     said = {str(f.path.relative_to(root)): f.message for f in run(root, "BC102", options)}
     for name in ("temp05_topp10_gpt4o", "temp07_topp09_gpt4o"):
         assert "through a symlink in _shared" in said[f"{TEMP}/Copa/{name}"]

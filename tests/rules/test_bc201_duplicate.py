@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import TEMP, experiment, make_tree
 from ruletest import found, healthy, run
 
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 
 def test_duplicate_group_names_every_other_member(tmp_path: Path) -> None:

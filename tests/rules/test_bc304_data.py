@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import TEMP, experiment, make_tree
 from ruletest import found, healthy, messages
 
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 
 def _store(tmp_path: Path) -> Path:
@@ -37,7 +37,7 @@ def test_missing_or_empty_data(tmp_path: Path) -> None:
 
 
 def test_no_data_skips_it(tmp_path: Path) -> None:
-    assert found(_store(tmp_path), "BC304", options=ScanOptions(data=False)) == set()
+    assert found(_store(tmp_path), "BC304", options=ScanOptions.of(data=False)) == set()
 
 
 def test_healthy_store_is_clean(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import TEMP, TOPP, experiment, make_tree, metadata
 from ruletest import found, healthy, messages, run
 
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 
 def test_original_batch_problems(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import TEMP, TOPP, experiment, make_tree
 from ruletest import found, healthy
 
-from batchcheck.store import ScanOptions
+from batchcheck.scan import ScanOptions
 
 
 def test_orphans(tmp_path: Path) -> None:

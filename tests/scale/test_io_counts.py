@@ -144,7 +144,8 @@ def test_a_chosen_dataset_is_the_only_one_read(command: str, store: Path, tmp_pa
 def test_batches_listed_by_workers_give_the_same_store(tmp_path: Path) -> None:
     """From PREFETCH_MIN batches, worker processes list the batch folders: same store as one
     process reading them, strays and broken links included."""
-    from batchcheck.store import PREFETCH_MIN, ScanOptions, scan
+    from batchcheck.scan import ScanOptions, scan
+    from batchcheck.scan.scanner import PREFETCH_MIN
 
     root = generate(tmp_path / "store", 400, PREFETCH_MIN, 4)
     batch = sorted(p for p in root.iterdir() if p.name.startswith("batch_"))[7]
@@ -153,8 +154,8 @@ def test_batches_listed_by_workers_give_the_same_store(tmp_path: Path) -> None:
     (dataset / "gone").symlink_to("../../_shared/Nowhere/gone")
     (root / "batch_20990101_not_a_folder").write_text("a batch that is a file\n", encoding="utf-8")
     (root / "batch_20990102_elsewhere").symlink_to(batch)  # a batch that is a symlink
-    alone = scan(root, ScanOptions(shared="none", metadata=False, data=False, workers=1))
-    shared = scan(root, ScanOptions(shared="none", metadata=False, data=False, workers=2))
+    alone = scan(root, ScanOptions.of(shared="none", metadata=False, data=False, workers=1))
+    shared = scan(root, ScanOptions.of(shared="none", metadata=False, data=False, workers=2))
     assert len(alone.batches) == PREFETCH_MIN + 2
     assert alone.batches["batch_20990101_not_a_folder"].strays[0].kind == "file"
     # All but the count of folders this process listed itself.

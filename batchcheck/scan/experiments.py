@@ -3,44 +3,30 @@
 Most of a full scan is spent here (list the folder, read and parse the metadata, judge it,
 look at the training data folder), and every experiment is independent of the others, so a
 large store is read in chunks by a pool of forked workers while the main process reads the
-batches. A cache of earlier reads (batchcheck.cache) lets unchanged experiments be taken from
+batches. A cache of earlier reads (``scan.cache``) lets unchanged experiments be taken from
 three ``lstat`` calls instead.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import stat
-import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from batchcheck.forking import fork_pool
+from batchcheck.forking import PARALLEL_MIN, fork_pool
+from batchcheck.layout import METADATA_FILE
 from batchcheck.metadata import DEFAULT_JUDGE, Judge, Metadata, read_metadata
+from batchcheck.model import DataState
 from batchcheck.names import is_hidden
+from batchcheck.scan.listing import entry_kind
+from batchcheck.stamps import Signature, signature
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-METADATA_FILE = "experiment_metadata.json"
-PARALLEL_MIN = 4000  # below this many experiments, starting workers costs more than it saves
 CHUNK = 1000
-
-
-class DataState(str, Enum):
-    """The training data folder ``<experiment>/<Dataset>``."""
-
-    OK = "ok"
-    MISSING = "missing"
-    EMPTY = "empty"
-    NOT_DIR = "not a folder"
-    SYMLINK = "a symlink (not followed)"
-    UNREADABLE = "unreadable"
-    UNCHECKED = "unchecked"
 
 
 @dataclass(frozen=True)
@@ -52,14 +38,6 @@ class ReadOptions:
     max_metadata_bytes: int = 1024 * 1024
     judge: Judge = DEFAULT_JUDGE
     sizes: bool = False  # measure each folder (tree_size) while its entries are at hand
-
-
-# The stamps (see ``stamp``) of the experiment folder, its metadata file and its data folder,
-# packed: when all three match an earlier read, that read still holds. Packed, 100k of them
-# take 15 MB instead of 80 MB of tuples of large ints.
-Signature = bytes
-_PART = struct.Struct("<?qqQqq")  # present, then mtime_ns, ctime_ns, inode, size, mode
-_ABSENT = _PART.pack(False, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,43 +66,6 @@ class ExperimentRead:
         """The read that ``pack`` gave ``row`` for."""
         meta, data, symlinks, folders, sig, *size = row
         return cls(Metadata(*meta), DataState(data), symlinks, folders, sig, *size)
-
-
-def stamp(path: str) -> tuple[int, ...] | None:
-    """(mtime_ns, ctime_ns, inode, size, mode) by lstat; None when there is nothing there."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size, st.st_mode)
-
-
-def signature(folder: str, dataset: str) -> Signature | None:
-    """The stat stamps that say whether an experiment changed; None if the folder is gone."""
-    own = stamp(folder)
-    if own is None:
-        return None
-    parts = (own, stamp(os.path.join(folder, METADATA_FILE)), stamp(os.path.join(folder, dataset)))
-    return b"".join(_PART.pack(True, *part) if part else _ABSENT for part in parts)
-
-
-def signature_times(sig: Signature) -> list[tuple[int, int]]:
-    """(mtime_ns, ctime_ns) of each part of ``sig`` that exists: how recently it changed."""
-    return [(mtime, ctime) for present, mtime, ctime, *_ in _PART.iter_unpack(sig) if present]
-
-
-def entry_kind(entry: os.DirEntry[str]) -> str:
-    """folder, file, symlink, special file, or vanished (gone since it was listed)."""
-    try:
-        if entry.is_symlink():
-            return "symlink"
-        if entry.is_dir(follow_symlinks=False):
-            return "folder"
-        if entry.is_file(follow_symlinks=False):
-            return "file"
-    except OSError:
-        return "vanished"
-    return "special file"
 
 
 def _data_state(entry: os.DirEntry[str] | None) -> tuple[DataState, int]:
@@ -335,65 +276,3 @@ class Reads:
             for i, read in fresh:
                 out[start + i] = read
         return [read for read in out if read is not None]
-
-
-STAMP_CHUNK = 5000
-
-
-@dataclass(frozen=True)
-class Stamps:
-    """What a cached check result is held against: the experiment folders in scan order, a
-    digest of their signatures per ``STAMP_CHUNK`` of them, and the newest time any of them
-    changed (kept instead of 100k signatures, which the store would hold for nothing else)."""
-
-    folders: tuple[str, ...]
-    digests: tuple[str, ...]
-    newest_ns: int
-
-    @classmethod
-    def of(cls, folders: Sequence[str], signatures: Sequence[Signature | None]) -> Stamps | None:
-        """The summary of a scan's signatures; None when an experiment was not stamped."""
-        stamped = [sig for sig in signatures if sig is not None]
-        if len(stamped) != len(folders):
-            return None
-        digests = [
-            stamps_digest(stamped[i : i + STAMP_CHUNK]) for i in range(0, len(stamped), STAMP_CHUNK)
-        ]
-        newest = max((max(t) for sig in stamped for t in signature_times(sig)), default=0)
-        return cls(tuple(folders), tuple(digests), newest)
-
-
-def stamps_digest(signatures: Sequence[Signature | None]) -> str:
-    """One digest for the signatures of a run of experiments, in order (a signature is
-    ``_PART`` sized parts that start with a true byte, a missing one a single false byte)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    for sig in signatures:
-        digest.update(sig if sig is not None else b"\0")
-    return digest.hexdigest()
-
-
-def _digest_now(folders: Sequence[str]) -> str:
-    return stamps_digest(
-        [signature(folder, os.path.basename(os.path.dirname(folder))) for folder in folders]
-    )
-
-
-def all_unchanged(folders: Sequence[str], digests: Sequence[str], workers: int) -> bool:
-    """Whether the experiments, taken ``STAMP_CHUNK`` at a time, still have the signatures
-    whose digests are given (three lstat calls each; only digests travel between processes)."""
-    chunks = [folders[i : i + STAMP_CHUNK] for i in range(0, len(folders), STAMP_CHUNK)]
-    if len(chunks) != len(digests):
-        return False
-    pool = fork_pool(workers) if workers > 1 and len(folders) >= PARALLEL_MIN else None
-    if pool is None:
-        return all(_digest_now(c) == d for c, d in zip(chunks, digests, strict=True))
-    with pool:
-        return list(pool.map(_digest_now, chunks)) == list(digests)
-
-
-def is_real_dir(path: str) -> bool:
-    """A folder that is not a symlink (lstat: never followed)."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
