@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from itertools import chain
+from pathlib import Path
 
 from batchcheck.config import Settings
 from batchcheck.findings import CheckResult, Finding, Selection, settle
 from batchcheck.index import StoreIndex
 from batchcheck.model import Store
 from batchcheck.rules import RULES
-
-DATA_RULE = "BC304"
 
 
 def metadata_fields() -> frozenset[str]:
@@ -47,7 +47,7 @@ def run_check(
         for rule in RULES
         if selection.wants(rule.CODE)
         and _applicable(store, rule.SCOPE)
-        and not (no_data and rule.CODE == DATA_RULE)
+        and not (no_data and getattr(rule, "READS_DATA", False))
     ]
     counts = {
         "batches": len(store.batches),
@@ -55,3 +55,40 @@ def run_check(
         "links": index.link_count,
     }
     return settle(chain.from_iterable(runs), selection, settings.severity, counts)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule as ``check --list-rules`` shows it, at the project's severity."""
+
+    code: str
+    severity: str
+    summary: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    """Every rule of the registry, in order."""
+
+    rules: tuple[RuleInfo, ...]
+
+    def to_json(self, cwd: Path) -> list[dict[str, str]]:
+        """``[{"code", "severity", "summary", "description"}]``."""
+        return [asdict(rule) for rule in self.rules]
+
+
+def rule_table(settings: Settings) -> RuleTable:
+    """The registry with the project's severities."""
+    severities = settings.severity
+    return RuleTable(
+        tuple(
+            RuleInfo(
+                rule.CODE,
+                severities.get(rule.CODE, rule.SEVERITY.value),
+                rule.SUMMARY,
+                (rule.__doc__ or "").strip(),
+            )
+            for rule in RULES
+        )
+    )

@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import Any
+
+from batchcheck.names import shown_path
 
 
 class Severity(str, Enum):
@@ -70,6 +73,24 @@ class CheckResult:
     def exit_code(self, strict: bool = False) -> int:
         """1 when an error was found (or a warning under ``strict``), else 0."""
         return 1 if self.errors or (strict and self.warnings) else 0
+
+    def to_json(self, cwd: Path) -> dict[str, Any]:
+        """``{"findings": [{"code", "severity", "path", "message", "related", "line"?}],
+        "summary": {"errors", "warnings", ...counts}}``, paths shown from ``cwd``."""
+        findings: list[dict[str, Any]] = []
+        for f in self.findings:
+            item: dict[str, Any] = {
+                "code": f.code,
+                "severity": f.severity.value,
+                "path": shown_path(f.path, cwd),
+                "message": f.message,
+                "related": [shown_path(p, cwd) for p in f.related],
+            }
+            if f.line is not None:
+                item["line"] = f.line
+            findings.append(item)
+        summary = {"errors": self.errors, "warnings": self.warnings, **self.counts}
+        return {"findings": findings, "summary": summary}
 
 
 def settle(

@@ -17,16 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from batchcheck.config import Settings
+from batchcheck.engine import run_check
 from batchcheck.errors import NotFound, UsageError
-from batchcheck.findings import Selection, Severity, settle
+from batchcheck.findings import CheckResult, Selection, Severity, settle
 from batchcheck.index import StoreIndex
 from batchcheck.layout import SHARED
+from batchcheck.lookups.common import shared_key
 from batchcheck.model import Batch, LinkState, Store
-from batchcheck.names import display
+from batchcheck.names import display, shown_path
 from batchcheck.rules import by_code
 from batchcheck.rules.bc402_batch_name import name_problem
+from batchcheck.scan import ScanOptions, load_experiments, scan
 
 # The rules that judge one experiment's metadata: an error from any of them refuses the target.
 METADATA_RULES = ("BC202", "BC301", "BC302", "BC303")
@@ -71,6 +75,16 @@ class LinkStep:
     def blocked(self) -> bool:
         """Whether this step stops the whole run from writing anything."""
         return self.action in (Action.CONFLICT, Action.REFUSED)
+
+    def to_json(self, root: Path, cwd: Path) -> dict[str, Any]:
+        """``{"path", "target", "action", "created", "detail"}``, the path shown from ``cwd``."""
+        return {
+            "path": shown_path(root / self.batch / self.dataset / self.experiment, cwd),
+            "target": self.target,
+            "action": self.action.value,
+            "created": self.done,
+            "detail": self.detail,
+        }
 
 
 def check_batch_name(name: str) -> None:
@@ -223,3 +237,87 @@ def _mkdir(path: Path) -> bool:
             raise
         return False
     return True
+
+
+def touched(steps: Sequence[LinkStep], write: bool, error: str) -> bool:
+    """Whether the run wrote the batch as asked and the batch holds links: check it then."""
+    if not write or error or refusal("", steps):
+        return False
+    return any(step.done or step.action is Action.PRESENT for step in steps)
+
+
+@dataclass(frozen=True)
+class LinkRun:
+    """What one ``link`` (or the linking part of ``plan --apply``) did: every step, a write
+    error, and the check of the batch when the run wrote it."""
+
+    root: Path
+    batch: str
+    dry_run: bool
+    steps: tuple[LinkStep, ...]
+    error: str = ""
+    check: CheckResult | None = None
+
+    @property
+    def failure(self) -> str:
+        """Why the run failed (blocked steps or a failed write), or ``""``."""
+        return refusal(self.batch, self.steps) or self.error
+
+    def exit_code(self) -> int:
+        """The check's exit code; a failure is raised by :meth:`finish` instead."""
+        return self.check.exit_code() if self.check is not None else 0
+
+    def finish(self) -> None:
+        """After the result is shown: a failure ends the run (``LinkError``, exit 1)."""
+        if self.failure:
+            raise LinkError(self.failure)
+
+    def check_json(self, cwd: Path) -> dict[str, Any] | None:
+        """The check of the batch as ``check --format json`` shows it, or None."""
+        return self.check.to_json(cwd) if self.check is not None else None
+
+    def to_json(self, cwd: Path) -> dict[str, Any]:
+        """``{"batch", "dry_run", "links": [...], "check"}``."""
+        return {
+            "batch": self.batch,
+            "dry_run": self.dry_run,
+            "links": [step.to_json(self.root, cwd) for step in self.steps],
+            "check": self.check_json(cwd),
+        }
+
+
+def check_batch(settings: Settings, batch: str) -> CheckResult:
+    """The store check of one batch and the experiments it links."""
+    options = ScanOptions.from_settings(settings, batches=(batch,), shared="linked")
+    return run_check(scan(settings.root, options), settings)
+
+
+def carry_out(settings: Settings, batch: str, steps: list[LinkStep], dry_run: bool) -> LinkRun:
+    """Write the steps unless ``dry_run`` or a step blocks them; check the batch if written."""
+    write = not dry_run
+    error = ""
+    if write and not refusal(batch, steps):
+        steps, error = apply_steps(settings.root, batch, steps)
+    check = check_batch(settings, batch) if touched(steps, write, error) else None
+    return LinkRun(settings.root, batch, dry_run, tuple(steps), error, check)
+
+
+def parse_keys(texts: Iterable[str]) -> list[tuple[str, str]]:
+    """``DATASET/EXPERIMENT`` arguments as keys (a malformed one: a usage error, exit 2)."""
+    return [shared_key(text) for text in texts]
+
+
+def link_experiments(
+    settings: Settings, batch: str, keys: Sequence[tuple[str, str]], dry_run: bool
+) -> LinkRun:
+    """``batchcheck link``: validate every link against one scan, write them, check the batch."""
+    check_batch_name(batch)
+    root = settings.root
+    only_batch = ScanOptions.from_settings(
+        settings, batches=(batch,), shared="linked", metadata=False, data=False
+    )
+    targets = load_experiments(
+        root, keys, ScanOptions.from_settings(settings, batches=(), shared="linked", data=False)
+    )
+    merged = Store(root, scan(root, only_batch).batches, targets.experiments)
+    return carry_out(settings, batch, link_steps(merged, settings, batch, keys), dry_run)

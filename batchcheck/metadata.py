@@ -27,6 +27,7 @@ from batchcheck.fingerprint import (
     FingerprintError,
     fingerprint,
 )
+from batchcheck.names import dotted
 
 SCHEMA_RESOURCE = "metadata_schema.json"
 
@@ -166,9 +167,9 @@ Tree = dict[str, "Tree | None"]
 
 def _tree(keep: frozenset[str]) -> Tree:
     tree: Tree = {}
-    for dotted in sorted(keep, key=len):  # a shorter path keeps all below it: it wins
+    for key_path in sorted(keep, key=len):  # a shorter path keeps all below it: it wins
         node = tree
-        *heads, last = dotted.split(".")
+        *heads, last = key_path.split(".")
         for head in heads:
             child = node.setdefault(sys.intern(head), {})
             if child is None:
@@ -356,13 +357,6 @@ def _non_finite(value: Any, where: str) -> Iterator[str]:
             yield from _non_finite(item, f"{where}[{i}]")
 
 
-def _dotted(path: Any) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 @lru_cache(maxsize=4)
 def _fast_validator(path: Path | None) -> Callable[[Any], Any] | None:
     """A compiled validator that only says valid or not; None when the schema is beyond it."""
@@ -398,7 +392,7 @@ def schema_violations(
         except JsonSchemaException:
             pass  # jsonschema words the messages below
     for error in _validator(schema_path).iter_errors(data):
-        where = _dotted(error.absolute_path)
+        where = dotted(error.absolute_path)
         if error.validator == "required":
             missing = [
                 name
@@ -412,3 +406,10 @@ def schema_violations(
 
 
 DEFAULT_JUDGE = Judge()
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as a float; None for anything else (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

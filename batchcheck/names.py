@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 def display(text: str) -> str:
@@ -45,3 +47,11 @@ def shown_path(path: Path | str, cwd: Path | None = None) -> str:
 def is_hidden(name: str) -> bool:
     """Hidden entries (``.git``, ``.DS_Store``) are ignored everywhere in a store."""
     return name.startswith(".")
+
+
+def dotted(path: Iterable[Any]) -> str:
+    """``generation.stop[1]`` from ``("generation", "stop", 1)``: a key path in metadata."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

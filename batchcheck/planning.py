@@ -15,16 +15,24 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from batchcheck.config import Settings
 from batchcheck.errors import UsageError
 from batchcheck.fingerprint import FINGERPRINT_VERSION, SHORT, FingerprintError, fingerprint
 from batchcheck.index import StoreIndex
+from batchcheck.layout import SHARED
+from batchcheck.linking import LinkRun, LinkStep, carry_out, check_batch_name, link_steps
 from batchcheck.metadata import schema_violations
 from batchcheck.model import Experiment, Store
+from batchcheck.names import shown_path
 from batchcheck.rules.bc306_naming import model_token
-from batchcheck.sweep import Configuration, Sweep
+from batchcheck.scan import ScanOptions, scan
+from batchcheck.sweep import Configuration, Sweep, load_sweep
+
+if TYPE_CHECKING:
+    from batchcheck.progress import Progress
 
 SUFFIX_DIGITS = 8
 
@@ -170,3 +178,107 @@ def make_plan(sweep: Sweep, store: Store, settings: Settings, batch: str) -> Pla
         final = f"{name}_{value[:SUFFIX_DIGITS]}" if taken else name
         items.append(PlanItem(config, value, final))
     return Plan(sweep, batch, tuple(items))
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """``plan``: the sweep laid against the store, and what linking the reused part did."""
+
+    plan: Plan
+    sweep_name: str  # the sweep file as the user named it
+    apply: bool
+    links: LinkRun  # the steps for the reused configurations (written with apply)
+
+    @property
+    def applied(self) -> bool:
+        """Whether ``--apply`` wrote every link it had to."""
+        return self.apply and not self.links.dry_run and not self.links.failure
+
+    def steps(self) -> dict[tuple[str, str], LinkStep]:
+        """The link step of each reused configuration, by (dataset, experiment)."""
+        return {(step.dataset, step.experiment): step for step in self.links.steps}
+
+    def shared_path(self, item: PlanItem) -> Path:
+        """Where the configuration's experiment is (or will be) stored."""
+        return self.links.root / SHARED / item.config.dataset / item.experiment
+
+    def to_json(self, cwd: Path) -> dict[str, Any]:
+        """Every configuration with its status, link and parameters (``--format json``)."""
+        steps = self.steps()
+        root, plan = self.links.root, self.plan
+        items = []
+        for item in plan.items:
+            step = steps.get((item.config.dataset, item.experiment)) if item.reuse else None
+            items.append(
+                {
+                    "dataset": item.config.dataset,
+                    "experiment_name": item.experiment,
+                    "status": "reuse" if item.reuse else "generate",
+                    "parameter_fingerprint": item.fingerprint,
+                    "sweep_values": dict(item.config.values),
+                    "shared_path": shown_path(self.shared_path(item), cwd),
+                    "original_batch": item.original_batch,
+                    "also_stored_as": list(item.also),
+                    "link": step.to_json(root, cwd) if step else None,
+                    "generation": dict(item.config.generation),
+                    "validation": dict(item.config.validation),
+                }
+            )
+        doc: dict[str, Any] = {
+            "sweep": shown_path(plan.sweep.path, cwd),
+            "batch": plan.batch,
+            "applied": self.applied,
+            "configurations": items,
+            "summary": {
+                "configurations": len(plan.items),
+                "reuse": len(plan.reused),
+                "generate": len(plan.to_generate),
+                "linked_now": sum(step.done for step in self.links.steps),
+            },
+        }
+        return self._with_check(doc, cwd)
+
+    def to_generate_json(self, cwd: Path) -> dict[str, Any]:
+        """Only what to generate, each entry the metadata to write plus its path (yaml)."""
+        plan = self.plan
+        doc = {
+            "batch": plan.batch,
+            "generate": [
+                {
+                    **record(item, plan.batch, plan.sweep),
+                    "shared_path": shown_path(self.shared_path(item), cwd),
+                }
+                for item in plan.to_generate
+            ],
+        }
+        return self._with_check(doc, cwd)
+
+    def _with_check(self, doc: dict[str, Any], cwd: Path) -> dict[str, Any]:
+        if self.links.check is not None:
+            doc["check"] = self.links.check_json(cwd)
+        return doc
+
+
+def plan_sweep(
+    settings: Settings,
+    sweep_path: Path,
+    sweep_name: str,
+    batch: str,
+    apply: bool,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> PlanRun:
+    """Plan the sweep against one scan; with ``apply`` (and not ``dry_run``) link what exists
+    into the batch and check it."""
+    check_batch_name(batch)
+    sweep = load_sweep(sweep_path, sweep_name, settings.metadata_schema)
+    options = ScanOptions.from_settings(settings, batches=(batch,), data=False)
+    store = scan(settings.root, options, progress)
+    try:
+        plan = make_plan(sweep, store, settings, batch)
+    except UsageError as exc:  # a configuration of the file is wrong: name the file
+        raise UsageError(f"{sweep_name}: {exc}") from exc
+    keys = [(item.config.dataset, item.experiment) for item in plan.reused]
+    planned = link_steps(store, settings, batch, keys)
+    links = carry_out(settings, batch, planned, dry_run=not apply or dry_run)
+    return PlanRun(plan, sweep_name, apply, links)

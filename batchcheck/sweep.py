@@ -30,7 +30,7 @@ from typing import Any
 
 from batchcheck.errors import UsageError
 from batchcheck.metadata import load_schema
-from batchcheck.names import display
+from batchcheck.names import display, dotted
 
 SECTIONS = ("generation", "validation")
 EXTRA = "extra"
@@ -174,16 +174,9 @@ def _schema(
     }
 
 
-def _where(path: Sequence[Any]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _message(error: Any) -> str:
     """One line for a schema error; an unknown key is named, with the nearest known one."""
-    where = _where(error.absolute_path)
+    where = dotted(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list(error.schema.get("properties", {}))
         unknown = sorted(k for k in error.instance if k not in allowed)

@@ -39,7 +39,7 @@ from batchcheck.engine import run_check
 from batchcheck.findings import Selection
 from batchcheck.forking import PARALLEL_MIN
 from batchcheck.result_cache import ResultCache
-from batchcheck.scan import ScanOptions, scan, scan_stamped
+from batchcheck.scan import ScanOptions, scan_stamped
 from batchcheck.scan.cache import RACY_NS, ScanCache
 from batchcheck.scan.experiments import ReadOptions, read_experiment
 from batchcheck.stamps import signature

@@ -103,8 +103,8 @@ def test_nothing_is_written_when_one_link_cannot_be_made(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([BATCH, "Copa"], "'Copa' is not DATASET/EXPERIMENT"),
-        ([BATCH, "Copa/a/b"], "'Copa/a/b' is not DATASET/EXPERIMENT"),
+        ([BATCH, "Copa"], "Copa: expected Dataset/experiment"),
+        ([BATCH, "Copa/a/b"], "Copa/a/b: expected Dataset/experiment"),
         (["batch_x", f"Copa/{A}"], "is not batch_YYYYMMDD_<purpose>"),
     ],
 )

@@ -29,7 +29,8 @@ from conftest import (
     seed_spec,
 )
 
-from batchcheck.lookups import dotted, flatten, parse_store_path
+from batchcheck.lookups.common import dotted_path, flatten
+from batchcheck.lookups.resolve import parse_store_path
 from batchcheck.scan import ScanOptions, scan
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -565,7 +566,7 @@ def test_compare_usage_errors(cli: Cli, seed_store: Path) -> None:
         result = cli(*argv)
         assert result.code == 2 and result.err.count("\n") == 1, argv
     result = cli("compare-experiments", "--shared", "Copa", "--shared", "Copa/x")
-    assert result.code == 1 and "expected Dataset/experiment" in result.err
+    assert result.code == 2 and "expected Dataset/experiment" in result.err
 
 
 def test_compare_across_datasets(cli: Cli, seed_store: Path) -> None:
@@ -583,7 +584,7 @@ def test_compare_across_datasets(cli: Cli, seed_store: Path) -> None:
 def test_flatten_and_dotted() -> None:
     flat = flatten({"g": {"stop": ["a", {"b": 1}], "e": {}}, "d": "Copa"})
     assert flat == {("g", "stop", 0): "a", ("g", "stop", 1, "b"): 1, ("g", "e"): {}, ("d",): "Copa"}
-    assert dotted(("g", "stop", 1, "b")) == "g.stop[1].b"
+    assert dotted_path(("g", "stop", 1, "b")) == "g.stop[1].b"
 
 
 # -- unusual names and the example store ---------------------------------------------------------

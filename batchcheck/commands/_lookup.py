@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from batchcheck.context import Context
@@ -14,6 +15,8 @@ def options(ctx: Context, **kwargs: Any) -> ScanOptions:
     return ctx.scan_options(**kwargs)
 
 
-def view(ctx: Context) -> View:
-    """Paths relative to the current folder, the run's markers."""
-    return View(ctx.cwd, ctx.settings.root, ctx.symbols)
+def view(ctx: Context, args: argparse.Namespace | None = None) -> View:
+    """Paths relative to the current folder, the run's markers, ``--verbose`` if the command
+    has it."""
+    verbose = bool(getattr(args, "verbose", False))
+    return View(ctx.cwd, ctx.settings.root, ctx.symbols, verbose)

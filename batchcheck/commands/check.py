@@ -8,13 +8,14 @@ the configured select list and ``--ignore`` adds to the configured ignore list (
 from __future__ import annotations
 
 import argparse
-import json
 
 from batchcheck.commands.gate import add_gate_arguments, selection, write_result
 from batchcheck.context import Context
-from batchcheck.engine import metadata_fields, run_check
+from batchcheck.engine import metadata_fields, rule_table, run_check
 from batchcheck.forking import default_workers
-from batchcheck.rules import RULES
+from batchcheck.formats import check_text
+from batchcheck.formats.data import write_json
+from batchcheck.formats.view import View
 from batchcheck.scan import scan_stamped
 
 NAME = "check"
@@ -37,32 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _list_rules(ctx: Context, fmt: str) -> None:
-    """The registry as a table, with the project's severities (json: full descriptions too)."""
-    severities = ctx.settings.severity
-    rows = [
-        {
-            "code": rule.CODE,
-            "severity": severities.get(rule.CODE, rule.SEVERITY.value),
-            "summary": rule.SUMMARY,
-            "description": (rule.__doc__ or "").strip(),
-        }
-        for rule in RULES
-    ]
-    if fmt == "json":
-        json.dump(rows, ctx.out, indent=2, ensure_ascii=False)
-        ctx.out.write("\n")
-        return
-    ctx.out.write(f"{'code':<7} {'severity':<9} summary\n")
-    for row in rows:
-        ctx.out.write(f"{row['code']:<7} {row['severity']:<9} {row['summary']}\n")
-
-
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Validate the codes, scan once, run the rules, write the result."""
     chosen = selection(ctx, args)
     if args.list_rules:
-        _list_rules(ctx, args.format)
+        table = rule_table(ctx.settings)
+        write = write_json if args.format == "json" else check_text.write_rules
+        write(table, ctx.out, View(ctx.cwd, ctx.settings.root, ctx.symbols))
         return 0
     settings = ctx.settings
     # Rules read only the metadata fields they declare; the rest is judged as it is read.

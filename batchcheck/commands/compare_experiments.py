@@ -7,9 +7,9 @@ import argparse
 from batchcheck.commands._lookup import options, view
 from batchcheck.context import Context
 from batchcheck.errors import UsageError
-from batchcheck.formats import lookups_text
-from batchcheck.formats.data import add_format_argument, write
-from batchcheck.lookups import batch_name, compare_batches, compare_shared, shared_key
+from batchcheck.formats import add_format_argument, lookups_text, with_data
+from batchcheck.lookups.common import batch_name, shared_key
+from batchcheck.lookups.compare import compare_batches, compare_shared
 from batchcheck.scan import load_experiments, scan
 
 NAME = "compare-experiments"
@@ -19,6 +19,7 @@ HELP = (
 )
 NEEDS_ROOT = True
 BATCH_FORM = ("batch1", "dataset1", "batch2", "dataset2")
+FORMATS = with_data(lookups_text.compare, "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for option in BATCH_FORM:
         kind = "B" if option.startswith("batch") else "D"
         parser.add_argument(f"--{option}", metavar=kind, help=f"the batch form: {option}")
-    add_format_argument(parser, "json")
+    add_format_argument(parser, FORMATS)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -55,22 +56,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             ),
         )
         batches = compare_batches(store, ctx.settings, one, two)
-        write(
-            ctx,
-            args.format,
-            batches,
-            lambda: lookups_text.compare_batches(batches, ctx.out, view(ctx)),
-        )
+        FORMATS[args.format](batches, ctx.out, view(ctx, args))
         return 0
     if len(args.shared) != 2:
         raise UsageError("compare-experiments needs --shared D/EXP twice (or the batch form)")
     keys = (shared_key(args.shared[0]), shared_key(args.shared[1]))
     store = load_experiments(root, keys, options(ctx, batches=(), shared="linked", data=False))
     result = compare_shared(store, ctx.settings, keys)
-    write(
-        ctx,
-        args.format,
-        result,
-        lambda: lookups_text.compare_experiments(result, ctx.out, view(ctx)),
-    )
+    FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0 if result.verdict != "unknown" else 1

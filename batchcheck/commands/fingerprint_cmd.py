@@ -3,67 +3,38 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 from batchcheck.context import Context
-from batchcheck.errors import UsageError
-from batchcheck.fingerprint import FingerprintError, fingerprint
+from batchcheck.formats import Formatter, add_format_argument
+from batchcheck.formats.data import Result, dump_json
+from batchcheck.formats.view import View
+from batchcheck.parameters import FileFingerprint, file_fingerprint
 
 NAME = "fingerprint"
 HELP = "print the parameter fingerprint of a metadata JSON or parameters YAML file"
 NEEDS_ROOT = False
 
 
+def _text(result: FileFingerprint, out: TextIO, view: View) -> None:
+    out.write(result.fingerprint + "\n")
+
+
+def _json(result: Result, out: TextIO, view: View) -> None:
+    dump_json(result.to_json(view.cwd), out, indent=None)  # one line, for pipelines
+
+
+FORMATS: dict[str, Formatter] = {"text": _text, "json": _json}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE, and json output for pipelines that want the short form too."""
     parser.add_argument("file", metavar="FILE", help="experiment_metadata.json or a YAML file")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def load_parameters(path: Path) -> dict[str, Any]:
-    """The top-level mapping of a JSON or YAML file; anything else is a usage error."""
-    import yaml
-
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from exc
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise UsageError(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-            f"{str(exc).splitlines()[0]}"
-        ) from exc
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a mapping with dataset / generation / validation")
-    return data
+    add_format_argument(parser, FORMATS, help=None)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Print all 32 digits (or a JSON object with the short form and the hashed fields)."""
-    path = ctx.cwd / args.file
-    params = load_parameters(path)
-    fields = ctx.settings.fingerprint_fields
-    version = params.get("fingerprint_version", 1)
-    try:
-        value = fingerprint(params, fields, version)
-    except FingerprintError as exc:
-        raise UsageError(f"{args.file}: {exc}") from exc
-    if args.format == "json":
-        json.dump(
-            {
-                "file": args.file,
-                "fingerprint": value,
-                "short": value[:12],
-                "fingerprint_version": version,
-                "fields": list(fields),
-            },
-            ctx.out,
-        )
-        ctx.out.write("\n")
-    else:
-        ctx.out.write(value + "\n")
+    result = file_fingerprint(ctx.cwd / args.file, args.file, ctx.settings.fingerprint_fields)
+    FORMATS[args.format](result, ctx.out, View(ctx.cwd, ctx.settings.root, ctx.symbols))
     return 0

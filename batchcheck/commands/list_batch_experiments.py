@@ -6,14 +6,15 @@ import argparse
 
 from batchcheck.commands._lookup import options, view
 from batchcheck.context import Context
-from batchcheck.formats import lookups_text
-from batchcheck.formats.data import add_format_argument, write
-from batchcheck.lookups import batch_experiments, batch_name
+from batchcheck.formats import add_format_argument, lookups_text, with_data
+from batchcheck.lookups.common import batch_name
+from batchcheck.lookups.listing import batch_experiments
 from batchcheck.scan import scan
 
 NAME = "list-batch-experiments"
 HELP = "list the experiments of one batch, with data reuse (--verbose: metadata too)"
 NEEDS_ROOT = True
+FORMATS = with_data(lookups_text.list_batch_experiments, "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="show physical storage and parameters"
     )
-    add_format_argument(parser, "json")
+    add_format_argument(parser, FORMATS)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -33,10 +34,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     name = batch_name(args.batch, ctx.settings.root, ctx.cwd)
     store = scan(ctx.settings.root, options(ctx, batches=(name,), shared="linked", data=False))
     result = batch_experiments(store, name, args.dataset)
-    write(
-        ctx,
-        args.format,
-        result,
-        lambda: lookups_text.list_batch_experiments(result, ctx.out, view(ctx), args.verbose),
-    )
+    FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0

@@ -6,14 +6,14 @@ import argparse
 
 from batchcheck.commands._lookup import options, view
 from batchcheck.context import Context
-from batchcheck.formats import lookups_text
-from batchcheck.formats.data import add_format_argument, write
-from batchcheck.lookups import list_batches
+from batchcheck.formats import add_format_argument, lookups_text, with_data
+from batchcheck.lookups.listing import list_batches
 from batchcheck.scan import scan
 
 NAME = "list-batches"
 HELP = "list every batch (--verbose: datasets and experiments of each)"
 NEEDS_ROOT = True
+FORMATS = with_data(lookups_text.list_batches, "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="show each batch's datasets and experiments"
     )
-    add_format_argument(parser, "json")
+    add_format_argument(parser, FORMATS)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -32,10 +32,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.progress(),
     )
     result = list_batches(store)
-    write(
-        ctx,
-        args.format,
-        result,
-        lambda: lookups_text.list_batches(result, ctx.out, view(ctx), args.verbose),
-    )
+    FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0

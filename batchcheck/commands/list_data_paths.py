@@ -6,21 +6,22 @@ import argparse
 
 from batchcheck.commands._lookup import options, view
 from batchcheck.context import Context
-from batchcheck.formats import lookups_text
-from batchcheck.formats.data import add_format_argument, write
-from batchcheck.lookups import batch_name, data_paths
+from batchcheck.formats import add_format_argument, lookups_text, with_data
+from batchcheck.lookups.common import batch_name
+from batchcheck.lookups.listing import data_paths
 from batchcheck.scan import scan
 
 NAME = "list-data-paths"
 HELP = "list training data paths: batch path (recommended) and shared path"
 NEEDS_ROOT = True
+FORMATS = with_data(lookups_text.list_data_paths, "yaml", "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--batch``, ``--dataset`` and ``--format text|yaml|json``, as the seed's tool."""
     parser.add_argument("--batch", metavar="B", help="only the experiments this batch links")
     parser.add_argument("--dataset", metavar="D", help="only this dataset")
-    add_format_argument(parser, "yaml", "json")
+    add_format_argument(parser, FORMATS)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -35,7 +36,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         name = batch_name(args.batch, root, ctx.cwd)
         store = scan(root, options(ctx, batches=(name,), shared="linked", metadata=False))
     result = data_paths(store, name, args.dataset)
-    write(
-        ctx, args.format, result, lambda: lookups_text.list_data_paths(result, ctx.out, view(ctx))
-    )
+    FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0

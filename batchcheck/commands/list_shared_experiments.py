@@ -6,14 +6,14 @@ import argparse
 
 from batchcheck.commands._lookup import options, view
 from batchcheck.context import Context
-from batchcheck.formats import lookups_text
-from batchcheck.formats.data import add_format_argument, write
-from batchcheck.lookups import shared_experiments
+from batchcheck.formats import add_format_argument, lookups_text, with_data
+from batchcheck.lookups.listing import shared_experiments
 from batchcheck.scan import scan
 
 NAME = "list-shared-experiments"
 HELP = "list the physical experiments in _shared (--verbose: their parameters)"
 NEEDS_ROOT = True
+FORMATS = with_data(lookups_text.list_shared_experiments, "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="show generation and validation parameters"
     )
-    add_format_argument(parser, "json")
+    add_format_argument(parser, FORMATS)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -34,10 +34,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.progress(),
     )
     result = shared_experiments(store, args.dataset)
-    write(
-        ctx,
-        args.format,
-        result,
-        lambda: lookups_text.list_shared_experiments(result, ctx.out, view(ctx), args.verbose),
-    )
+    FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0

@@ -6,9 +6,8 @@ import argparse
 
 from batchcheck.commands._lookup import options, view
 from batchcheck.context import Context
-from batchcheck.formats import lookups_text
-from batchcheck.formats.data import add_format_argument, write
-from batchcheck.lookups import (
+from batchcheck.formats import add_format_argument, lookups_text, with_data
+from batchcheck.lookups.resolve import (
     parse_store_path,
     resolve_batch_path,
     resolve_shared_path,
@@ -18,6 +17,7 @@ from batchcheck.scan import load_experiments, scan
 NAME = "resolve-data-path"
 HELP = "turn a batch path into its shared path, or a shared path into every batch linking it"
 NEEDS_ROOT = True
+FORMATS = with_data(lookups_text.resolve_data_path, "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="<root>/<batch>/<Dataset>/<experiment>[/<Dataset>] or <root>/_shared/...",
     )
-    add_format_argument(parser, "json")
+    add_format_argument(parser, FORMATS)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -47,7 +47,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             options(ctx, batches=(), shared="linked", metadata=False, data=False),
         )
         result = resolve_shared_path(store, found, query)
-    write(
-        ctx, args.format, result, lambda: lookups_text.resolve_data_path(result, ctx.out, view(ctx))
-    )
+    FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0

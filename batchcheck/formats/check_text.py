@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TextIO
 
+from batchcheck.engine import RuleTable
 from batchcheck.findings import CheckResult, Finding, Severity
 from batchcheck.formats.view import View, summary_line
 
@@ -35,3 +36,10 @@ def write(result: CheckResult, out: TextIO, view: View) -> None:
     mark = view.symbols.ok if not result.findings else ""
     line = summary_line(result.errors, result.warnings, result.counts)
     out.write(f"{mark} {line}\n" if mark else f"{line}\n")
+
+
+def write_rules(table: RuleTable, out: TextIO, view: View) -> None:
+    """``check --list-rules``: code, severity and summary of every rule."""
+    out.write(f"{'code':<7} {'severity':<9} summary\n")
+    for rule in table.rules:
+        out.write(f"{rule.code:<7} {rule.severity:<9} {rule.summary}\n")

@@ -7,71 +7,32 @@ seed; every other path is relative to the current folder when under it.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from batchcheck.formats.seed import created, dataset_header, header, label, short, value
 from batchcheck.formats.view import View, plural
-from batchcheck.lookups import (
-    MISSING,
-    SHARED,
-    BatchComparison,
-    BatchExperiment,
-    BatchExperiments,
-    BatchList,
-    Comparison,
-    DataPathList,
-    DataPaths,
-    Resolution,
-    SharedExperiments,
-    batch_issues,
+from batchcheck.layout import SHARED
+from batchcheck.lookups.common import (
     data_path,
     link_problem,
     metadata_problem,
+    shown_fields,
     stray_problem,
 )
+from batchcheck.lookups.compare import BatchComparison, Comparison
+from batchcheck.lookups.listing import (
+    BatchExperiment,
+    BatchExperiments,
+    BatchList,
+    DataPathList,
+    DataPaths,
+    SharedExperiments,
+    batch_issues,
+)
+from batchcheck.lookups.resolve import Resolution
 from batchcheck.model import Experiment, Link, LinkState
 from batchcheck.names import display
-
-RULE = "=" * 80
-DASH = "-" * 80
-# The seed's labels for parameter keys; other keys get "Max tokens"-style labels.
-LABELS = {"top_p": "Top_p"}
-ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\dT")
-
-
-def value(item: Any) -> str:
-    """A metadata value as the seed prints it: text as is, numbers as Python shows them."""
-    if item is MISSING:
-        return "(missing)"
-    if isinstance(item, str):
-        return display(item)
-    if isinstance(item, bool) or item is None or isinstance(item, (list, dict)):
-        return json.dumps(item, ensure_ascii=False)
-    return str(item)
-
-
-def created(item: Any) -> str:
-    """``2024-12-29 10:30:00`` for ``2024-12-29T10:30:00``, as the seed shows dates."""
-    text = value(item)
-    return text.replace("T", " ", 1) if ISO_DATE.match(text) else text
-
-
-def label(key: str) -> str:
-    """``max_tokens`` -> ``Max tokens``, ``top_p`` -> ``Top_p``."""
-    return LABELS.get(key, key.replace("_", " ").capitalize())
-
-
-def header(out: TextIO, *lines: str) -> None:
-    """The seed's banner: a rule of 80 ``=``, the lines, another rule."""
-    out.write("\n".join((RULE, *lines, RULE)) + "\n")
-
-
-def dataset_header(out: TextIO, view: View, name: str, count: int) -> None:
-    """``📊 Copa (3 experiments)`` and a rule of 80 ``-``."""
-    out.write(f"\n{view.symbols.dataset} {display(name)} ({plural(count, 'experiment')})\n")
-    out.write(DASH + "\n")
 
 
 def _fields(lines: list[str], pairs: Iterable[tuple[str, Any]], indent: str) -> None:
@@ -85,8 +46,9 @@ def _problems(lines: list[str], view: View, problems: Iterable[str], indent: str
 # -- list-batches ------------------------------------------------------------------------------
 
 
-def list_batches(result: BatchList, out: TextIO, view: View, verbose: bool) -> None:
+def list_batches(result: BatchList, out: TextIO, view: View) -> None:
     """``Found N batches`` and one block per batch; ``verbose`` adds datasets and experiments."""
+    verbose = view.verbose
     count = len(result.batches)
     header(out, f"Found {count} {'batch' if count == 1 else 'batches'}")
     for batch in result.batches:
@@ -120,18 +82,17 @@ def _reuse_line(entry: BatchExperiment, view: View) -> str | None:
 
 
 def _short(fingerprint: Any) -> str | None:
-    return value(fingerprint)[:12] if fingerprint is not None else None
+    return short(value(fingerprint)) if fingerprint is not None else None
 
 
-def list_batch_experiments(
-    result: BatchExperiments, out: TextIO, view: View, verbose: bool
-) -> None:
+def list_batch_experiments(result: BatchExperiments, out: TextIO, view: View) -> None:
     """The seed's batch listing: per dataset, each experiment with its reuse status."""
+    verbose = view.verbose
     header(out, f"Batch: {display(result.batch.name)}", f"Experiments: {result.count}")
     for dataset, entries, strays in result.datasets:
         dataset_header(out, view, dataset, len(entries))
         for entry in entries:
-            meta = entry.experiment.metadata if entry.experiment else None
+            meta = shown_fields(entry.experiment) if entry.experiment else None
             lines = ["", f"  {view.symbols.experiment} {display(entry.link.name)}"]
             lines.append(f"     Batch view: {entry.batch_view}")
             _problems(lines, view, entry.problems, "     ")
@@ -183,8 +144,9 @@ def _config(lines: list[str], title: str, config: Any) -> None:
     lines.extend(f"       {label(key)}: {value(item)}" for key, item in config.items())
 
 
-def _shared_entry(exp: Experiment, view: View, verbose: bool) -> list[str]:
-    meta = exp.metadata
+def _shared_entry(exp: Experiment, view: View) -> list[str]:
+    verbose = view.verbose
+    meta = shown_fields(exp)
     fingerprint = _short(meta.get("parameter_fingerprint"))
     lines = ["", f"  {view.symbols.shared} {display(exp.name)}"]
     lines.append(f"     Physical path: {view.path(exp.path)}")
@@ -211,15 +173,13 @@ def _shared_entry(exp: Experiment, view: View, verbose: bool) -> list[str]:
     return lines
 
 
-def list_shared_experiments(
-    result: SharedExperiments, out: TextIO, view: View, verbose: bool
-) -> None:
+def list_shared_experiments(result: SharedExperiments, out: TextIO, view: View) -> None:
     """The seed's ``_shared`` listing; ``verbose`` adds the parameters and the purpose."""
     header(out, f"Physical experiment data in {SHARED}/", f"Experiments: {result.count}")
     for dataset, exps in result.datasets:
         dataset_header(out, view, dataset, len(exps))
         for exp in exps:
-            out.write("\n".join(_shared_entry(exp, view, verbose)) + "\n")
+            out.write("\n".join(_shared_entry(exp, view)) + "\n")
     if result.problems:
         out.write("\n")
         _lines: list[str] = []
@@ -312,16 +272,16 @@ def compare_experiments(result: Comparison, out: TextIO, view: View) -> None:
     }[result.verdict]
     lines.extend(["", verdict])
     for i, side in enumerate(result.sides, 1):
-        shown = side.fingerprint[:12] if side.fingerprint else "(cannot be computed)"
+        shown = short(side.fingerprint) if side.fingerprint else "(cannot be computed)"
         if side.stored and side.stored != side.fingerprint:
-            shown += f" (stored: {display(side.stored[:12])})"
+            shown += f" (stored: {display(short(side.stored))})"
         lines.append(f"  Experiment {i} fingerprint: {shown}")
     out.write("\n".join(lines) + "\n")
 
 
 def _configs(lines: list[str], title: str, items: list[tuple[str, str]]) -> None:
     lines.extend(["", f"{title} ({plural(len(items), 'configuration')}):"])
-    lines.extend(f"  {fp[:12]}  {names}" for fp, names in items)
+    lines.extend(f"  {short(fp)}  {names}" for fp, names in items)
     if not items:
         lines.append("  (none)")
 
@@ -356,3 +316,11 @@ def compare_batches(result: BatchComparison, out: TextIO, view: View) -> None:
         lines.extend(["", f"{s.error} Not compared:"])
         lines.extend(f"  Side {i}: {n}: {why}" for i, n, why in skipped)
     out.write("\n".join(lines) + "\n")
+
+
+def compare(result: Comparison | BatchComparison, out: TextIO, view: View) -> None:
+    """``compare-experiments`` in either of its two forms."""
+    if isinstance(result, BatchComparison):
+        compare_batches(result, out, view)
+    else:
+        compare_experiments(result, out, view)

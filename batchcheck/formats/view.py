@@ -14,11 +14,12 @@ NOUNS = {"experiments": "experiment", "links": "link", "configs": "config", "pat
 
 @dataclass(frozen=True)
 class View:
-    """Where paths are shown from, and the markers to draw."""
+    """Where paths are shown from, the markers to draw, and how much to show."""
 
     cwd: Path
     root: Path
     symbols: Symbols
+    verbose: bool = False
 
     def path(self, path: Path | str) -> str:
         """A path relative to the current folder when under it."""

@@ -4,7 +4,8 @@ The module docstring is the rule's documentation (the README's rules table and
 ``batchcheck check --list-rules`` show SUMMARY). ``SCOPE`` says which part of the store a rule
 needs complete: ``"batches"`` (every batch was scanned), ``"shared"`` (all of ``_shared``),
 ``"all"`` (both) or ``"any"`` (judges what it is given). A rule that reads metadata fields
-names them in ``FIELDS`` (dotted paths): a full check keeps only those fields in memory.
+names them in ``FIELDS`` (dotted paths): a full check keeps only those fields in memory. A
+rule that looks into training data folders says ``READS_DATA = True``: ``--no-data`` skips it.
 Schema violations and recomputed fingerprints are judged as each file is read.
 """
 

@@ -21,6 +21,7 @@ CODE = "BC304"
 SEVERITY = Severity.ERROR
 SUMMARY = "training data folder (experiment/Dataset) missing or empty"
 SCOPE = "any"
+READS_DATA = True  # --no-data skips it (engine)
 
 FINE = (DataState.OK, DataState.UNCHECKED)
 

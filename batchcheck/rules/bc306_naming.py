@@ -18,10 +18,10 @@ import math
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
 
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
+from batchcheck.metadata import number
 from batchcheck.model import Experiment, Store
 from batchcheck.names import quoted
 
@@ -36,12 +36,6 @@ FIELDS = (
 )  # the metadata fields it reads (a full check keeps only these)
 
 PATTERN = re.compile(r"temp(\d\d)_topp(\d\d)_(.+)", re.ASCII)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 @lru_cache(maxsize=1024)
@@ -64,7 +58,7 @@ def disagreements(exp: Experiment) -> list[str]:
         (temp, "temp", "temperature"),
         (topp, "topp", "top_p"),
     ):
-        value = _number(generation.get(field))
+        value = number(generation.get(field))
         if value is None or not math.isfinite(value * 10):
             continue  # missing, not a number or not finite: BC302
         stated = round(value * 10)
