@@ -76,10 +76,3 @@ class StoreIndex:
         root = self.store.root
         inside = joined == root or root in joined.parents
         return joined if inside and joined != link.path else None
-
-    def rel(self, path: Path) -> str:
-        """A path relative to the root, for messages."""
-        try:
-            return str(path.relative_to(self.store.root))
-        except ValueError:
-            return str(path)

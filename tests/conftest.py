@@ -9,7 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,22 +90,42 @@ def link(batch: str, dataset: str, name: str) -> dict[str, str]:
 
 TEMP = "batch_20241229_temperature"
 TOPP = "batch_20241230_topp"
+PILOT = "batch_20241228_pilot"
+
+
+def store_spec(
+    experiments: Iterable[tuple[str, str, str, float, float]],
+    links: Iterable[tuple[str, str, str]],
+) -> dict[str, Any]:
+    """A store's spec from its experiments ``(dataset, name, original_batch, temperature,
+    top_p)`` and its links ``(batch, dataset, name)``."""
+    spec: dict[str, Any] = {}
+    for exp in experiments:
+        spec.update(experiment(*exp))
+    for batch, dataset, name in links:
+        spec.update(link(batch, dataset, name))
+    return spec
 
 
 def seed_spec() -> dict[str, Any]:
     """The seed's tree exactly as drawn: four shared experiments, two batches, two dangling links
     (Copa/temp07_topp10_gpt4o and Copa/temp07_topp08_gpt4o are never stored)."""
-    spec: dict[str, Any] = {}
-    spec.update(experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
-    spec.update(experiment("Copa", "temp07_topp09_gpt4o", "batch_20241228_pilot", 0.7, 0.9))
-    spec.update(experiment("Copa", "temp09_topp10_gpt4o", TEMP, 0.9, 1.0))
-    spec.update(experiment("CB", "temp07_topp10_gpt4o", TEMP, 0.7, 1.0))
-    for name in ("temp05_topp10_gpt4o", "temp07_topp10_gpt4o", "temp09_topp10_gpt4o"):
-        spec.update(link(TEMP, "Copa", name))
-    spec.update(link(TEMP, "CB", "temp07_topp10_gpt4o"))
-    spec.update(link(TOPP, "Copa", "temp07_topp08_gpt4o"))
-    spec.update(link(TOPP, "Copa", "temp07_topp09_gpt4o"))
-    return spec
+    return store_spec(
+        [
+            ("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0),
+            ("Copa", "temp07_topp09_gpt4o", PILOT, 0.7, 0.9),
+            ("Copa", "temp09_topp10_gpt4o", TEMP, 0.9, 1.0),
+            ("CB", "temp07_topp10_gpt4o", TEMP, 0.7, 1.0),
+        ],
+        [
+            (TEMP, "Copa", "temp05_topp10_gpt4o"),
+            (TEMP, "Copa", "temp07_topp10_gpt4o"),
+            (TEMP, "Copa", "temp09_topp10_gpt4o"),
+            (TEMP, "CB", "temp07_topp10_gpt4o"),
+            (TOPP, "Copa", "temp07_topp08_gpt4o"),
+            (TOPP, "Copa", "temp07_topp09_gpt4o"),
+        ],
+    )
 
 
 @pytest.fixture
@@ -120,7 +140,11 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["BATCHCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("batchcheck-cache"))
 
 
-EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "examples" / "Data_v2" / "synthetic"
+PROJECT = Path(__file__).resolve().parent.parent
+EXAMPLE_ROOT = PROJECT / "examples" / "Data_v2" / "synthetic"
+README = PROJECT / "README.md"
+BENCHMARKS = PROJECT / "benchmarks"
+AUDIT = PROJECT / "tests" / "scale" / "audit_run.py"  # runs a command under an audit hook
 
 
 Snapshot = dict[bytes, tuple[Any, ...]]
@@ -171,6 +195,9 @@ class Result:
         return json.loads(self.out)
 
 
+Cli = Callable[..., Result]
+
+
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -203,7 +230,6 @@ def run_script(*argv: str, cwd: Path, env: Mapping[str, str] | None = None) -> R
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-PROJECT = Path(__file__).resolve().parent.parent
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "batchcheck tests",
     "GIT_AUTHOR_EMAIL": "tests@example.invalid",

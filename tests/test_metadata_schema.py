@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from conftest import EXAMPLE_ROOT
 from jsonschema import validators
 
 from batchcheck.metadata import load_schema, schema_violations
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "Data_v2" / "synthetic"
 
 
 def test_shipped_schema_is_a_valid_json_schema() -> None:
@@ -32,7 +30,7 @@ def test_required_fields_are_those_of_the_spec() -> None:
 
 
 def test_example_store_metadata_is_valid() -> None:
-    files = sorted(EXAMPLE.glob("_shared/*/*/experiment_metadata.json"))
+    files = sorted(EXAMPLE_ROOT.glob("_shared/*/*/experiment_metadata.json"))
     assert len(files) == 6
     for path in files:
         assert schema_violations(json.loads(path.read_text("utf-8"))) == [], path

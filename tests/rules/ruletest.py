@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import TEMP, TOPP, experiment, link
+from conftest import TEMP, TOPP, store_spec
 
 from batchcheck.config import Settings
 from batchcheck.engine import run_check
@@ -15,15 +15,19 @@ from batchcheck.scan import ScanOptions, scan
 
 def healthy() -> dict[str, Any]:
     """Three experiments, two batches, one reuse: every rule must stay silent on it."""
-    spec: dict[str, Any] = {}
-    spec.update(experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
-    spec.update(experiment("Copa", "temp07_topp09_gpt4o", TEMP, 0.7, 0.9))
-    spec.update(experiment("CB", "temp07_topp10_gpt4o", TOPP, 0.7, 1.0))
-    spec.update(link(TEMP, "Copa", "temp05_topp10_gpt4o"))
-    spec.update(link(TEMP, "Copa", "temp07_topp09_gpt4o"))
-    spec.update(link(TOPP, "Copa", "temp07_topp09_gpt4o"))
-    spec.update(link(TOPP, "CB", "temp07_topp10_gpt4o"))
-    return spec
+    return store_spec(
+        [
+            ("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0),
+            ("Copa", "temp07_topp09_gpt4o", TEMP, 0.7, 0.9),
+            ("CB", "temp07_topp10_gpt4o", TOPP, 0.7, 1.0),
+        ],
+        [
+            (TEMP, "Copa", "temp05_topp10_gpt4o"),
+            (TEMP, "Copa", "temp07_topp09_gpt4o"),
+            (TOPP, "Copa", "temp07_topp09_gpt4o"),
+            (TOPP, "CB", "temp07_topp10_gpt4o"),
+        ],
+    )
 
 
 def run(

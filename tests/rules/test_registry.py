@@ -7,13 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import README
 
 import batchcheck.rules
 from batchcheck.findings import Severity
 from batchcheck.rules import RULES, by_code
 
 HERE = Path(__file__).resolve().parent
-README = HERE.parent.parent / "README.md"
+
 MODULES = sorted(
     info.name for info in pkgutil.iter_modules(batchcheck.rules.__path__) if info.name[0] != "_"
 )

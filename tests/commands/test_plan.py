@@ -11,13 +11,21 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLE_ROOT, Result, experiment, link, make_tree, run_script, snapshot
+from conftest import (
+    EXAMPLE_ROOT,
+    PILOT,
+    TEMP,
+    TOPP,
+    Result,
+    experiment,
+    make_tree,
+    run_script,
+    snapshot,
+    store_spec,
+)
 
 from batchcheck import fingerprint
 
-TEMP = "batch_20241229_temperature"
-TOPP = "batch_20241230_topp"
-PILOT = "batch_20241228_pilot"
 BATCH = "batch_20250106_topp_sweep"
 REPO = EXAMPLE_ROOT.parents[2]
 
@@ -31,23 +39,27 @@ sweep:
 """
 
 
-def store_spec() -> dict[str, Any]:
+def plan_store() -> dict[str, Any]:
     """top_p 0.8 and 0.9 at temperature 0.7 exist (0.9 first made by the pilot); 0.6, 1.0 not."""
-    spec: dict[str, Any] = {}
-    spec.update(experiment("Copa", "temp07_topp08_gpt4o", TOPP, 0.7, 0.8))
-    spec.update(experiment("Copa", "temp07_topp09_gpt4o", PILOT, 0.7, 0.9))
-    spec.update(experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
-    spec.update(link(TOPP, "Copa", "temp07_topp08_gpt4o"))
-    spec.update(link(TOPP, "Copa", "temp07_topp09_gpt4o"))
-    spec.update(link(PILOT, "Copa", "temp07_topp09_gpt4o"))
-    spec.update(link(TEMP, "Copa", "temp05_topp10_gpt4o"))
-    return spec
+    return store_spec(
+        [
+            ("Copa", "temp07_topp08_gpt4o", TOPP, 0.7, 0.8),
+            ("Copa", "temp07_topp09_gpt4o", PILOT, 0.7, 0.9),
+            ("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0),
+        ],
+        [
+            (TOPP, "Copa", "temp07_topp08_gpt4o"),
+            (TOPP, "Copa", "temp07_topp09_gpt4o"),
+            (PILOT, "Copa", "temp07_topp09_gpt4o"),
+            (TEMP, "Copa", "temp05_topp10_gpt4o"),
+        ],
+    )
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     (tmp_path / "sweep.yaml").write_text(SWEEP, encoding="utf-8")
-    return make_tree(tmp_path / "Data_v2" / "synthetic", store_spec())
+    return make_tree(tmp_path / "Data_v2" / "synthetic", plan_store())
 
 
 def plan(cli: Callable[..., Result], *extra: str) -> Result:

@@ -1,7 +1,7 @@
 """The six lookup commands on real trees with real symlinks, through the real CLI.
 
-Golden text for the seed's examples lives in tests/golden/ (run with BATCHCHECK_UPDATE_GOLDEN=1
-to rewrite it after an intended layout change, then read the diff).
+Golden text for the seed's examples lives in tests/lookups/golden/ (run with
+BATCHCHECK_UPDATE_GOLDEN=1 to rewrite it after an intended layout change, then read the diff).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 import yaml
 from conftest import (
     EXAMPLE_ROOT,
+    README,
     TEMP,
     TOPP,
     Result,
@@ -644,7 +645,6 @@ LOOKUPS = {
     "compare-experiments",
     "fingerprint",
 }
-README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_examples_are_real(cli: Cli) -> None:

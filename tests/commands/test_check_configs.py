@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_ROOT, TEMP, TOPP, Result, experiment, make_tree, seed_spec
+from conftest import AUDIT, EXAMPLE_ROOT, TEMP, TOPP, Result, experiment, make_tree, seed_spec
 
 Cli = Callable[..., Result]
 
@@ -360,7 +360,7 @@ def test_links_out_of_the_store_are_not_followed(tmp_path: Path, cli: Cli) -> No
 
 def audited(cwd: Path, log: Path, *argv: str) -> list[str]:
     """The files opened and folders listed by a real run (``tests/scale/audit_run.py``)."""
-    audit = Path(__file__).parent / "scale" / "audit_run.py"
+    audit = AUDIT
     subprocess.run(
         [sys.executable, str(audit), str(log), "--", *argv],
         cwd=cwd,

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 from conftest import (
+    AUDIT,
+    BENCHMARKS,
     PROJECT,
     TEMP,
     TOPP,
@@ -44,10 +46,9 @@ from batchcheck.scan.cache import RACY_NS, ScanCache
 from batchcheck.scan.experiments import ReadOptions, read_experiment
 from batchcheck.stamps import signature
 
-sys.path.insert(0, str(PROJECT / "benchmarks"))
+sys.path.insert(0, str(BENCHMARKS))
 from generate import generate
 
-AUDIT = Path(__file__).resolve().parent / "scale" / "audit_run.py"
 META = "experiment_metadata.json"
 # Enough experiments for the scan to read them in worker processes.
 EXPERIMENTS, BATCHES, LINKS = 5000, 25, 200
