@@ -147,6 +147,16 @@ BENCHMARKS = PROJECT / "benchmarks"
 AUDIT = PROJECT / "tests" / "scale" / "audit_run.py"  # runs a command under an audit hook
 
 
+def generated(dest: Path, experiments: int, batches: int, links: int) -> Path:
+    """A healthy store made by the benchmark generator (``benchmarks/generate.py``)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    from generate import generate
+
+    root: Path = generate(dest, experiments, batches, links)
+    return root
+
+
 Snapshot = dict[bytes, tuple[Any, ...]]
 
 

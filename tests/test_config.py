@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TEMP, Result, make_tree, run_script, seed_spec
-
-Cli = Callable[..., Result]
+from conftest import TEMP, Cli, Result, make_tree, run_script, seed_spec
 
 
 def _store(root: Path, batch: str) -> Path:

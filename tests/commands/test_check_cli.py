@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_ROOT, TEMP, TOPP, Result, experiment, link, make_tree, run_script
+from conftest import EXAMPLE_ROOT, TEMP, TOPP, Cli, Result, experiment, link, make_tree, run_script
 
 from batchcheck.rules import RULES
 
-Cli = Callable[..., Result]
 PILOT = "Data_v2/synthetic/_shared/Copa/temp07_topp09_gpt4o"
 DANGLING = (
     f"Data_v2/synthetic/{TEMP}/Copa/temp07_topp10_gpt4o",

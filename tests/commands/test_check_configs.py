@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AUDIT, EXAMPLE_ROOT, TEMP, TOPP, Result, experiment, make_tree, seed_spec
-
-Cli = Callable[..., Result]
+from conftest import AUDIT, EXAMPLE_ROOT, TEMP, TOPP, Cli, Result, experiment, make_tree, seed_spec
 
 STORE = "Data_v2/synthetic"
 GOOD = f"{STORE}/{TEMP}/Copa/temp05_topp10_gpt4o/Copa"

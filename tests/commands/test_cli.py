@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BENCHMARKS, EXAMPLE_ROOT
+from conftest import EXAMPLE_ROOT, generated
 
 from batchcheck.commands import COMMANDS, load
 
@@ -65,10 +65,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def large_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough links that a JSON listing is far larger than a pipe's buffer."""
-    sys.path.insert(0, str(BENCHMARKS))
-    from generate import generate
-
-    return generate(tmp_path_factory.mktemp("cli") / "store", 600, 6, 100)
+    return generated(tmp_path_factory.mktemp("cli") / "store", 600, 6, 100)
 
 
 def _listing(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_ROOT, Result, metadata, run_script
+from conftest import EXAMPLE_ROOT, Cli, metadata, run_script
 
 import batchcheck
 from batchcheck.fingerprint import FingerprintError, canonical_json, fingerprint
 
-Cli = Callable[..., Result]
 PARAMS: dict[str, Any] = {
     "dataset": "Copa",
     "generation": {"model": "gpt-4o", "temperature": 0.7, "top_p": 1.0, "max_tokens": 256},

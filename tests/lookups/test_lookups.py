@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from conftest import (
     README,
     TEMP,
     TOPP,
-    Result,
+    Cli,
     experiment,
     link,
     make_tree,
@@ -35,7 +34,6 @@ from batchcheck.lookups.resolve import parse_store_path
 from batchcheck.scan import ScanOptions, scan
 
 GOLDEN = Path(__file__).parent / "golden"
-Cli = Callable[..., Result]
 ALL_COMMANDS = (
     ("list-batches",),
     ("list-batch-experiments", TEMP),

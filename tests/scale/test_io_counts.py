@@ -13,11 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-ROOT_DIR = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT_DIR / "benchmarks"))
-
-from generate import generate  # noqa: E402
+from conftest import generated
 
 META = "experiment_metadata.json"
 EXPERIMENTS, BATCHES, LINKS = 3000, 30, 200
@@ -26,7 +22,7 @@ EXPERIMENTS, BATCHES, LINKS = 3000, 30, 200
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A healthy generated store: 3000 experiments, 30 batches of up to 200 links."""
-    return generate(tmp_path_factory.mktemp("scale") / "store", EXPERIMENTS, BATCHES, LINKS)
+    return generated(tmp_path_factory.mktemp("scale") / "store", EXPERIMENTS, BATCHES, LINKS)
 
 
 def audited(root: Path, tmp_path: Path, *argv: str) -> tuple[int, list[str]]:
@@ -147,7 +143,7 @@ def test_batches_listed_by_workers_give_the_same_store(tmp_path: Path) -> None:
     from batchcheck.scan import ScanOptions, scan
     from batchcheck.scan.scanner import PREFETCH_MIN
 
-    root = generate(tmp_path / "store", 400, PREFETCH_MIN, 4)
+    root = generated(tmp_path / "store", 400, PREFETCH_MIN, 4)
     batch = sorted(p for p in root.iterdir() if p.name.startswith("batch_"))[7]
     dataset = next(p for p in batch.iterdir())
     (dataset / "notes.txt").write_text("a stray file\n", encoding="utf-8")

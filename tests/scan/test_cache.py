@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 from conftest import (
     AUDIT,
-    BENCHMARKS,
     PROJECT,
     TEMP,
     TOPP,
+    Cli,
     Result,
     experiment,
+    generated,
     link,
     make_tree,
     run_script,
@@ -46,13 +47,9 @@ from batchcheck.scan.cache import RACY_NS, ScanCache
 from batchcheck.scan.experiments import ReadOptions, read_experiment
 from batchcheck.stamps import signature
 
-sys.path.insert(0, str(BENCHMARKS))
-from generate import generate
-
 META = "experiment_metadata.json"
 # Enough experiments for the scan to read them in worker processes.
 EXPERIMENTS, BATCHES, LINKS = 5000, 25, 200
-Cli = Callable[..., Result]
 
 
 def base_spec() -> dict[str, Any]:
@@ -153,7 +150,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     top = tmp_path_factory.mktemp("cache-stores")
     made = {name: make_tree(top / f"s{i}", base_spec()) for i, name in enumerate(CHANGES)}
     made["base"] = make_tree(top / "base", base_spec())
-    made["parallel"] = generate(top / "parallel", EXPERIMENTS, BATCHES, LINKS)
+    made["parallel"] = generated(top / "parallel", EXPERIMENTS, BATCHES, LINKS)
     # The one wait of this file: a cache trusts only what is older than RACY_NS (see above).
     time.sleep(RACY_NS / 1e9 + 0.1)
     return made
