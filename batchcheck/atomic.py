@@ -7,6 +7,7 @@ Caches and report pages both go through :func:`write_atomic`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -32,3 +33,56 @@ def write_atomic(path: Path, fill: Callable[[BinaryIO], None], mode: int | None 
             os.unlink(tmp)
         raise
     return path
+
+
+def temporary_name(path: Path, purpose: str = "tmp") -> Path:
+    """A hidden name beside ``path`` (``.<name>.<purpose>-<random>``): the scan ignores hidden
+    entries, so a half-made file, folder or link there is never taken for store content."""
+    return path.with_name(f".{path.name}.{purpose}-{os.urandom(4).hex()}")
+
+
+def symlink_atomic(target: str, path: Path) -> None:
+    """Make ``path`` a symlink to ``target``, replacing whatever link is there in one step: the
+    link is made under a temporary name and ``os.replace``d over ``path``."""
+    tmp = temporary_name(path)
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``; FileExistsError if anything holds ``dst``, even an empty folder
+    (which a plain ``rename`` would replace).
+
+    Uses ``renameat2(RENAME_NOREPLACE)`` (Linux 3.15+, glibc 2.28+), which the standard library
+    does not wrap; elsewhere, or on a filesystem without it, a look and then ``os.rename``,
+    which only another writer racing for the same name could defeat.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        result = renameat2(
+            _AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE
+        )
+        if result == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS):  # not supported here: fall back below
+            raise OSError(err, os.strerror(err), os.fspath(dst))
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(dst))
+    os.rename(src, dst)
