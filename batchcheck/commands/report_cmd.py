@@ -12,6 +12,7 @@ import gc
 
 from batchcheck.context import Context
 from batchcheck.errors import UsageError
+from batchcheck.names import shown_path
 
 NAME = "report"
 HELP = "write a Markdown and HTML overview of the store (index.md / index.html)"
@@ -36,14 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Write every page and print the written paths."""
-    from batchcheck.engine import metadata_fields, run_check
-    from batchcheck.findings import Selection
     from batchcheck.forking import default_workers
-    from batchcheck.index import StoreIndex
-    from batchcheck.names import shown_path
-    from batchcheck.report import METADATA_FIELDS, build, measuring, publish
-    from batchcheck.rules import RULES
-    from batchcheck.scan import scan
+    from batchcheck.report import publish, report_fields, store_report
 
     settings = ctx.settings
     output = ctx.cwd / args.output
@@ -54,23 +49,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         templates = ctx.cwd / args.templates
         if not templates.is_dir():
             raise UsageError(f"--templates {args.templates}: not a folder")
-    # Keep only the metadata the rules and the pages read: a large store's documents are
-    # never all held whole.
-    keep = metadata_fields() | METADATA_FIELDS | frozenset(settings.fingerprint_fields)
-    store = scan(settings.root, ctx.scan_options(keep=keep, sizes=True), ctx.progress())
-    selection = Selection(settings.select, settings.ignore)
-    index = StoreIndex(store, settings)
-    rules = sum(selection.wants(rule.CODE) for rule in RULES)
-    shown = shown_path(settings.root, ctx.cwd)
     workers = default_workers()
-    # Other processes measure the experiment folders while this one runs check.
-    with measuring(store, workers) as sizes:
-        result = run_check(store, settings, selection, index=index)
-        report = build(store, index, result, rules, shown, sizes)
+    options = ctx.scan_options(keep=report_fields(settings), sizes=True)
+    shown = shown_path(settings.root, ctx.cwd)
+    report = store_report(settings, options, shown, workers, ctx.progress())
     # The model lives until the end: keep the collector off it, so it neither walks it again
     # while pages render nor touches (and so copies) its memory in the forked renderers.
     gc.freeze()
-    written = publish(report, CHOICES[args.format], templates, output, workers)
-    for path in written:
+    for path in publish(report, CHOICES[args.format], templates, output, workers):
         ctx.out.write(shown_path(path, ctx.cwd) + "\n")
     return 0

@@ -9,11 +9,12 @@ import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from conftest import (
     EXAMPLE_ROOT,
+    PROJECT,
     TEMP,
     TOPP,
     Result,
@@ -23,8 +24,13 @@ from conftest import (
     snapshot,
 )
 
-from batchcheck import report
-from batchcheck.report import GRID_CELL_MAX, LARGE_BATCHES, md, slug, varying_parameters
+from batchcheck.errors import UsageError
+from batchcheck.report import navigation
+from batchcheck.report.build import GRID_CELL_MAX
+from batchcheck.report.navigation import LARGE_BATCHES, Links, SiteMap, slug
+from batchcheck.report.render import md, write
+from batchcheck.report.values import show_value, varying_parameters
+from batchcheck.report.views import Ref, Target
 from batchcheck.scan.experiments import ReadOptions, read_experiment, tree_size
 
 Cli = Callable[..., Result]
@@ -365,7 +371,7 @@ def report_files(root: Path, out: Path, one_core: bool) -> dict[str, str]:
 def test_forked_and_threaded_publishing_writes_what_one_process_writes(tmp_path: Path) -> None:
     # Enough experiments (PARALLEL_MIN) for the folders to be measured by forked workers, and
     # a paged report, whose pages forked renderers share out and a thread writes.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(PROJECT / "benchmarks"))
     from generate import generate
 
     root = generate(tmp_path / "store", 4000, 40, 200)
@@ -402,8 +408,8 @@ def test_symlinked_page_folder_is_refused(cli: Cli, seed_store: Path, tmp_path: 
     out.mkdir()
     (out / "batches").symlink_to(elsewhere)
     files = {"index.md": "x", "batches/b.md": "y"}
-    with pytest.raises(report.UsageError, match="symlink"):
-        list(report.write(out, files.items()))
+    with pytest.raises(UsageError, match="symlink"):
+        list(write(out, files.items()))
     assert list(elsewhere.iterdir()) == []
 
 
@@ -507,3 +513,34 @@ def test_slugs_are_safe_file_names() -> None:
     assert slug("..") == "x"
     assert slug("ok-name_1.2") == "ok-name_1.2"
     assert slug("\udcff") == "xff"  # an undecodable byte, shown escaped then slugged
+
+
+@pytest.mark.parametrize(
+    ("item", "shown"),
+    [
+        (None, ""),
+        (True, "true"),
+        (7, "7"),
+        (1.0, "1.0"),
+        (float("nan"), "NaN"),  # as JSON writes it, not Python's nan
+        (float("-inf"), "-Infinity"),
+        ("a\n b\t", "a b"),
+        ("x" * 70, "x" * 59 + "…"),
+        ({"a": [1, 2.0]}, '{"a": [1, 2.0]}'),
+        ("\udcc2\udca0x", "\xa0x"),  # escaped bytes decoding to a space: folded before
+        (10**70, "1" + "0" * 58 + "…"),
+    ],
+)
+def test_show_value(item: Any, shown: str) -> None:
+    assert show_value(item) == shown
+
+
+def test_a_ref_links_where_href_does() -> None:
+    targets = [Target("index", "summary"), Target("batches/b", "row"), Target("datasets/d", "e")]
+    for page in ("index", "batches/b", "datasets/x"):
+        links = Links(cast(SiteMap, None), page)
+        for target in targets:
+            for ext in (".md", ".html"):
+                shown = navigation.link(links("name", target), ext)
+                assert shown == navigation.href(target, page, ext)
+    assert navigation.link(Ref("not in the report"), ".md") == ""

@@ -1,0 +1,239 @@
+"""Turning a :class:`~batchcheck.report.views.Report` into files: the Jinja2 environment
+(with Markdown escaping and the ``link`` filter), rendering page by page, publishing a large
+store's pages from forked processes, and writing each file atomically under the output folder
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from functools import lru_cache, partial
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+from batchcheck.atomic import write_atomic
+from batchcheck.errors import UsageError
+from batchcheck.forking import fork_pool
+from batchcheck.formats.view import plural
+from batchcheck.report.navigation import INDEX, home, href, link
+from batchcheck.report.views import Report, Subpage
+
+FORMATS = {"md": ".md", "html": ".html"}
+PAGE_TEMPLATES = ("index", "batch", "dataset")
+WRITE_AHEAD = 8  # rendered files that may wait for the writing thread
+T = TypeVar("T")
+
+# Markup characters, an underscore at the edge of a word, an ``&`` that starts an entity. The
+# leading lookahead lets the scan pass over plain characters (most of a name) at once.
+_MD_SPECIAL = re.compile(
+    r"(?=[\\`*\[\]<>|_&])(?:[\\`*\[\]<>|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?\w+;))"
+)
+
+
+def md(text: object) -> str:
+    """Text safe in a GitHub Markdown table cell: one line, pipes and markup escaped."""
+    return _md(str(text))
+
+
+@lru_cache(maxsize=4096)
+def _md(text: str) -> str:
+    """:func:`md` of a text: a page repeats most of its texts (models, values, batch names)."""
+    return _MD_SPECIAL.sub(_escaped, " ".join(text.split()))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return "\\" + match[0]
+
+
+def environment(folder: Path | None) -> Any:
+    """The Jinja2 environment: a team's folder, or the templates shipped in the package.
+
+    The shipped ones are read through importlib.resources, so the same code finds them in a
+    checkout, an editable install and a wheel.
+    """
+    import jinja2
+
+    loader: jinja2.BaseLoader
+    if folder is None:
+        package = resources.files("batchcheck.templates")
+
+        def load(name: str) -> tuple[str, None, Any] | None:
+            resource = package.joinpath(*name.split("/"))
+            if not resource.is_file():
+                return None
+            return resource.read_text("utf-8"), None, lambda: True
+
+        loader = jinja2.FunctionLoader(load)
+    else:
+        loader = jinja2.FileSystemLoader(str(folder))
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "html.j2"], default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md
+    env.filters["plural"] = plural
+    env.filters["link"] = link
+    return env
+
+
+def pages(report: Report) -> Iterator[Subpage]:
+    """(page, template stem, a function giving its extra variables) for every page."""
+    yield INDEX, "index", dict
+    yield from report.subpages()
+
+
+def render(
+    report: Report, formats: Iterable[str], folder: Path | None = None
+) -> Iterator[tuple[str, str]]:
+    """(relative file name, text) of every page in every format, one page at a time, so a
+    large store's pages are never all in memory together.
+
+    Raises :class:`UsageError` when a template is missing or fails to render; the templates
+    are all loaded (and their syntax checked) before the first page is produced.
+    """
+    for _, rel, text in _rendered(report, tuple(formats), folder, (0, 1)):
+        yield rel, text
+
+
+def _rendered(
+    report: Report, formats: tuple[str, ...], folder: Path | None, shard: tuple[int, int]
+) -> Iterator[tuple[int, str, str]]:
+    """(position, relative file name, text) of the pages whose position is ``shard[0]``
+    modulo ``shard[1]``."""
+    import jinja2
+
+    env = environment(folder)
+    stems = PAGE_TEMPLATES if report.paged else PAGE_TEMPLATES[:1]
+    templates: dict[tuple[str, str], Any] = {}
+    for fmt in formats:
+        for stem in stems:
+            try:
+                templates[fmt, stem] = env.get_template(f"{stem}{FORMATS[fmt]}.j2")
+            except jinja2.TemplateNotFound as exc:
+                raise UsageError(f"template {exc.name} not found") from exc
+            except jinja2.TemplateSyntaxError as exc:
+                raise UsageError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
+    position = 0
+    for page, stem, variables in pages(report):
+        if position // len(formats) % shard[1] != shard[0]:
+            position += len(formats)
+            continue
+        extra = variables()
+        for fmt in formats:
+            ext = FORMATS[fmt]
+            try:
+                text = templates[fmt, stem].render(
+                    r=report,
+                    page=page,
+                    ext=ext,
+                    href=partial(href, page=page, ext=ext),
+                    home=home(page, ext),
+                    **extra,
+                )
+            except jinja2.TemplateNotFound as exc:
+                raise UsageError(f"template {exc.name} not found") from exc
+            except jinja2.TemplateError as exc:
+                raise UsageError(f"template {stem}{ext}.j2: {exc}") from exc
+            yield position, page + ext, text
+            position += 1
+        # A template that imports macros "with context" leaves a reference cycle holding the
+        # page's view (the shipped page templates do not). The command runs with the collector
+        # off: without this, each such view would stay. With no cycle it costs next to nothing.
+        del extra
+        gc.collect(0)
+
+
+# What the forked publishing processes render. Forked workers inherit this process's memory,
+# so the report is left here for them just before they are forked: sending it to them would
+# pickle the whole of it (and its page builder cannot be pickled).
+_PUBLISHING: tuple[Report, tuple[str, ...], Path | None, Path] | None = None
+
+
+def publish(
+    report: Report, formats: Iterable[str], folder: Path | None, output: Path, workers: int
+) -> list[Path]:
+    """Render every page and write it under ``output`` (see :func:`write`); the written
+    files in page order.
+
+    Rendering is pure Python, one core per process: a large store's pages are dealt out to
+    ``workers`` processes forked from this one, which already holds the whole context.
+    """
+    global _PUBLISHING
+    formats = tuple(formats)
+    pool = fork_pool(workers - 1) if report.paged and workers > 1 else None
+    if pool is None:
+        return list(write(output, render(report, formats, folder)))
+    _PUBLISHING = (report, formats, folder, output)
+    try:
+        with pool:
+            others = [pool.submit(_publish_shard, (i, workers)) for i in range(1, workers)]
+            written = _publish_shard((0, workers))
+            for future in others:
+                written += future.result()
+    finally:
+        _PUBLISHING = None
+    return [Path(path) for _, path in sorted(written)]
+
+
+def _publish_shard(shard: tuple[int, int]) -> list[tuple[int, str]]:
+    assert _PUBLISHING is not None
+    report, formats, folder, output = _PUBLISHING
+    files = _rendered(report, formats, folder, shard)
+    return [(position, str(path)) for position, path in _written(output, files)]
+
+
+def write(output: Path, files: Iterable[tuple[str, str]]) -> Iterator[Path]:
+    """Write each (relative name, text) under ``output`` atomically (temp file in its folder,
+    then rename), yielding each path once written.
+
+    Folders the pages need are created inside ``output``; a symlinked sub-folder is refused so
+    that nothing outside ``output`` is ever written.
+    """
+    for _, path in _written(output, ((rel, rel, text) for rel, text in files)):
+        yield path
+
+
+def _written(output: Path, files: Iterable[tuple[T, str, str]]) -> Iterator[tuple[T, Path]]:
+    """(tag, path) of each (tag, relative name, text) once written (see :func:`write`).
+
+    A thread writes while the next pages are rendered: replacing an earlier report's file can
+    wait for the disk (ext4 flushes a file renamed over another), and waiting lets go of the
+    GIL. At most ``WRITE_AHEAD`` files wait to be written; after a failure, none is started.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    writer = ThreadPoolExecutor(1)
+    try:
+        pending: deque[tuple[T, Future[Path]]] = deque()
+        for tag, rel, text in files:
+            pending.append((tag, writer.submit(_write_file, output, rel, text)))
+            if len(pending) > WRITE_AHEAD:
+                done, future = pending.popleft()
+                yield done, future.result()
+        for done, future in pending:
+            yield done, future.result()
+    finally:
+        writer.shutdown(cancel_futures=True)
+
+
+def _write_file(output: Path, rel: str, text: str) -> Path:
+    target = output.joinpath(*rel.split("/"))
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder != output and os.path.islink(folder):
+        raise UsageError(f"{folder} is a symlink: refusing to write through it")
+    data = text.encode("utf-8")
+
+    def fill(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    return write_atomic(target, fill, mode=0o644)
