@@ -14,7 +14,7 @@ DRY     = $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 .PHONY: help install test lint format report check list-batches list-batch-experiments \
         list-shared-experiments list-data-paths resolve-data-path compare-experiments \
-        fingerprint check-configs bench plan link clean
+        fingerprint check-configs bench plan link add walkthrough mv gc fix diff demo-store clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 26
@@ -74,6 +74,29 @@ plan: $(STAMP) ## reuse vs generate for SWEEP=... BATCH=... (APPLY=1 links, DRY_
 link: $(STAMP) ## link EXPS="Copa/x Copa/y" into BATCH=... (DRY_RUN=1)
 	@test -n "$(BATCH)" -a -n "$(EXPS)" || { echo 'make link BATCH=batch_YYYYMMDD_purpose EXPS="Copa/x Copa/y"' >&2; exit 2; }
 	$(BC) link "$(BATCH)" $(EXPS) $(DRY) $(FMT)
+
+add: $(STAMP) ## register generated data EXP=Copa/x FROM=dir METADATA=plan.yaml (BATCH=, COPY=1, DRY_RUN=1)
+	@test -n "$(EXP)" -a -n "$(FROM)" -a -n "$(METADATA)" || { echo 'make add EXP=Copa/x FROM=dir METADATA=plan.yaml [BATCH=batch_...] [COPY=1] [DRY_RUN=1]' >&2; exit 2; }
+	$(BC) add "$(EXP)" --from "$(FROM)" --metadata "$(METADATA)" $(if $(BATCH),--batch "$(BATCH)") $(if $(filter 1 yes true,$(COPY)),--copy) $(DRY) $(FMT)
+
+walkthrough: $(STAMP) ## the README's loop on a copy of the example store (DEST=build/walkthrough)
+	BATCHCHECK=$(BIN)/batchcheck PYTHON=$(BIN)/python DEST="$(or $(DEST),build/walkthrough)" sh examples/walkthrough.sh
+
+mv: $(STAMP) ## rename EXP=Dataset/old to NEW=name and its links (CONFIGS=1, DRY_RUN=1)
+	@test -n "$(EXP)" -a -n "$(NEW)" || { echo 'make mv EXP=Copa/old NEW=new_name [CONFIGS=1] [DRY_RUN=1]' >&2; exit 2; }
+	$(BC) mv "$(EXP)" "$(NEW)" $(if $(filter 1 yes true,$(CONFIGS)),--configs) $(DRY) $(FMT)
+
+gc: $(STAMP) ## orphans and their sizes (ARCHIVE=DIR moves them out, DELETE=1 YES=1 removes them)
+	$(BC) gc $(if $(ARCHIVE),--archive "$(ARCHIVE)") $(if $(filter 1 yes true,$(DELETE)),--delete) $(if $(filter 1 yes true,$(YES)),--yes) $(FMT)
+
+fix: $(STAMP) ## repair batch links (check --fix: BC103, BC104, BC106, untidy targets), then check
+	$(BC) check --fix $(FMT)
+
+diff: $(STAMP) ## what `make fix` would change (check --diff), nothing written
+	$(BC) check --diff $(FMT)
+
+demo-store: ## a scratch copy of the example store to try mv, gc and fix on (DEST=build/demo)
+	$(PYTHON) examples/demo_store.py "$(or $(DEST),build/demo)"
 
 check: $(STAMP) ## check the store: every BC rule (ROOT=, FORMAT=text|json|github, STRICT=1, NO_DATA=1)
 	$(BC) check $(FMT) $(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(filter 1 yes true,$(NO_DATA)),--no-data)

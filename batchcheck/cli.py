@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -67,6 +68,21 @@ def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
         help="where the metadata cache lives (default: BATCHCHECK_CACHE_DIR, "
         "XDG_CACHE_HOME/batchcheck or ~/.cache/batchcheck)",
     )
+    parser.add_argument(
+        "--io-threads",
+        metavar="N",
+        type=_io_threads,
+        default=default,
+        help="requests in flight on a filesystem that makes each call wait, e.g. NFS or Lustre "
+        "(default: [tool.batchcheck] io_threads, else 32)",
+    )
+
+
+def _io_threads(text: str) -> int:
+    """``--io-threads``: a whole number from 1 to 1024."""
+    if not text.isdigit() or not 1 <= int(text) <= 1024:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 1024, not {text!r}")
+    return int(text)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -107,6 +123,13 @@ def _command_named(argv: Sequence[str] | None) -> str | None:
 
 
 def _settings(args: argparse.Namespace, needs_root: bool, cwd: Path) -> Settings:
+    settings = _loaded(args, needs_root, cwd)
+    if args.io_threads is not None:
+        return replace(settings, io_threads=args.io_threads)
+    return settings
+
+
+def _loaded(args: argparse.Namespace, needs_root: bool, cwd: Path) -> Settings:
     if needs_root:
         return load_settings(args.root, cwd)
     try:

@@ -24,6 +24,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_ROOT = Path("Data_v2") / "synthetic"
 DEFAULT_MAX_METADATA_BYTES = 1024 * 1024
+# Requests in flight on a filesystem that makes each call wait (see README, io_threads).
+DEFAULT_IO_THREADS = 32
 SEVERITIES = ("error", "warning")
 
 
@@ -41,6 +43,9 @@ class Settings:
     severity: Mapping[str, str] = field(default_factory=dict)
     naming_convention: bool = True
     max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
+    io_threads: int = DEFAULT_IO_THREADS
+    # Globs of training config files (absolute: made relative to the pyproject.toml's folder).
+    configs: tuple[str, ...] = ()
 
 
 def find_project_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -93,12 +98,22 @@ def _settings_from_table(table: Mapping[str, Any], where: Path) -> dict[str, Any
             if not isinstance(value, bool):
                 raise UsageError(f"{where}: [tool.batchcheck] naming_convention must be true/false")
             out[key] = value
+        elif key == "io_threads":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024:
+                raise UsageError(f"{where}: [tool.batchcheck] io_threads must be from 1 to 1024")
+            out[key] = value
         elif key == "max_metadata_bytes":
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise UsageError(
                     f"{where}: [tool.batchcheck] max_metadata_bytes must be a positive integer"
                 )
             out[key] = value
+        elif key == "configs":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise UsageError(
+                    f"{where}: [tool.batchcheck] configs must be a list of globs (strings)"
+                )
+            out[key] = tuple(os.path.join(where.parent, glob) for glob in value)
         else:
             raise UsageError(f"{where}: [tool.batchcheck] has an unknown key {key!r}")
     return out

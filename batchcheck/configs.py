@@ -12,6 +12,7 @@ its training data folder.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -76,6 +77,11 @@ def read_config(path: Path) -> Config:
         return Config(path, error=f"cannot read: not UTF-8 ({exc.reason})", error_line=line)
     except OSError as exc:
         return Config(path, error=f"cannot read: {exc.strerror or type(exc).__name__}")
+    return parse_config(path, text)
+
+
+def parse_config(path: Path, text: str) -> Config:
+    """:func:`read_config` of ``text`` (the file's decoded content)."""
     try:
         return _read_json(path, text) if path.suffix.lower() == ".json" else _read_yaml(path, text)
     except RecursionError:
@@ -228,7 +234,7 @@ class _Locator:
 
 
 @dataclass(frozen=True)
-class _Named:
+class NamedPath:
     """One config string that names a store path, and that path's parts under the root."""
 
     config: Path
@@ -336,7 +342,7 @@ def _batch_form(text: str, parts: tuple[str, ...], link: Link) -> str:
     return "/".join((batch, *parts[3:]))
 
 
-def _scan_for(root: Path, named: Sequence[_Named]) -> Store:
+def _scan_for(root: Path, named: Sequence[NamedPath]) -> Store:
     """Only the batches the paths go through; every batch when a ``_shared`` path needs its
     links (BC502). Links are judged by lstat alone: no experiment folder is listed."""
     deep = [item.parts for item in named if len(item.parts) >= 3]
@@ -349,13 +355,34 @@ def _scan_for(root: Path, named: Sequence[_Named]) -> Store:
     return scan(root, options)
 
 
-def check_configs(
+def configured(settings: Settings) -> list[Path]:
+    """The training configs ``[tool.batchcheck] configs`` names: every file its globs match
+    (``**`` too), sorted, each once; a pattern without wildcards is kept even when missing
+    (reading it then says so)."""
+    found: dict[Path, None] = {}
+    for pattern in settings.configs:
+        if not glob.has_magic(pattern):
+            found[Path(pattern)] = None
+            continue
+        for name in sorted(glob.glob(pattern, recursive=True)):
+            if os.path.isfile(name):
+                found[Path(name)] = None
+    return list(found)
+
+
+def configured_store_paths(settings: Settings, cwd: Path) -> tuple[list[Finding], list[NamedPath]]:
+    """:func:`store_paths` of the configured training configs (what ``mv`` and ``gc`` read)."""
+    return store_paths(configured(settings), settings, cwd)
+
+
+def store_paths(
     paths: Sequence[Path], settings: Settings, cwd: Path
-) -> tuple[list[Finding], dict[str, int]]:
-    """Findings for every config (at its default severity) and the counts for the summary."""
+) -> tuple[list[Finding], list[NamedPath]]:
+    """BC500 for every config that cannot be read, and every string of the others that names
+    a path under the root (in ``_shared`` or a batch)."""
     locator = _Locator(settings.root, cwd)
     findings: list[Finding] = []
-    named: list[_Named] = []
+    named: list[NamedPath] = []
     for path in paths:
         config = read_config(path)
         if config.error is not None:
@@ -365,7 +392,15 @@ def check_configs(
         for string in config.strings:
             parts = locator.locate(string.text, bases) if looks_like_path(string.text) else None
             if parts is not None:
-                named.append(_Named(path, string, parts))
+                named.append(NamedPath(path, string, parts))
+    return findings, named
+
+
+def check_configs(
+    paths: Sequence[Path], settings: Settings, cwd: Path
+) -> tuple[list[Finding], dict[str, int]]:
+    """Findings for every config (at its default severity) and the counts for the summary."""
+    findings, named = store_paths(paths, settings, cwd)
     if named:
         store = _scan_for(settings.root, named)
         judge = _Judge(store, StoreIndex(store, settings))

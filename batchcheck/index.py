@@ -8,7 +8,8 @@ from functools import cached_property
 from pathlib import Path
 
 from batchcheck.config import Settings
-from batchcheck.model import Experiment, Link, Store
+from batchcheck.layout import SHARED
+from batchcheck.model import Experiment, Link, Store, Stray
 
 
 class StoreIndex:
@@ -65,6 +66,16 @@ class StoreIndex:
     def link_count(self) -> int:
         """How many batch links the scan saw."""
         return sum(1 for _ in self.store.links())
+
+    def pointed(self, stray: Stray) -> tuple[str, str] | None:
+        """The experiment a destroyed link's text names (read lexically, as ``Link.key``):
+        ``_shared/<D>/<E>`` right below the root; None for anything else."""
+        if not stray.destroyed_link or stray.pointer is None:
+            return None
+        joined = Path(os.path.normpath(stray.path.parent / stray.pointer))
+        root = self.store.root
+        parts = joined.relative_to(root).parts if root in joined.parents else ()
+        return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == SHARED else None
 
     def target_path(self, link: Link) -> Path | None:
         """Where the link's target text points, read lexically (never followed); None when

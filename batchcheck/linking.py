@@ -24,13 +24,14 @@ from batchcheck.engine import run_check
 from batchcheck.errors import NotFound, UsageError
 from batchcheck.findings import CheckResult, Selection, Severity, settle
 from batchcheck.index import StoreIndex
-from batchcheck.layout import SHARED
+from batchcheck.layout import SHARED, link_target
 from batchcheck.lookups.common import shared_key
 from batchcheck.model import Batch, LinkState, Store
 from batchcheck.names import display, shown_path
 from batchcheck.rules import by_code
 from batchcheck.rules.bc402_batch_name import name_problem
 from batchcheck.scan import ScanOptions, load_experiments, scan
+from batchcheck.scan.beneath import Beneath, make_folder
 
 # The rules that judge one experiment's metadata: an error from any of them refuses the target.
 METADATA_RULES = ("BC202", "BC301", "BC302", "BC303")
@@ -64,7 +65,7 @@ class LinkStep:
     @property
     def target(self) -> str:
         """The relative target every link gets (SPEC section 1)."""
-        return f"../../{SHARED}/{self.dataset}/{self.experiment}/"
+        return link_target(self.dataset, self.experiment)
 
     @property
     def rel(self) -> str:
@@ -198,6 +199,9 @@ def apply_steps(root: Path, batch: str, steps: Sequence[LinkStep]) -> tuple[list
     """Create every ``CREATE`` link (and its folders); nothing at all when a step is blocked.
 
     The batch folder is made with its first link: an empty batch is itself a finding (BC402).
+    Each link is written relative to a handle of its dataset folder, opened beneath the root
+    without following a symlink (``scan.beneath.make_folder``): a folder swapped for a symlink
+    after the steps were judged fails the write instead of leading it out of the root.
     Returns the steps (``done`` set on those created) and an error text when a write failed:
     the run stops there, folders it made for that link are removed again, and every link made
     so far is whole and valid.
@@ -206,37 +210,45 @@ def apply_steps(root: Path, batch: str, steps: Sequence[LinkStep]) -> tuple[list
     if reason:
         raise LinkError(reason)
     out = list(steps)
-    for i, step in enumerate(out):
-        if step.action is not Action.CREATE:
-            continue
-        folders = [root / batch, root / batch / step.dataset]
-        made: list[Path] = []
-        try:
-            made.extend(folder for folder in folders if _mkdir(folder))
-            os.symlink(step.target, folders[1] / step.experiment)
-        except OSError as exc:
-            for folder in reversed(made):  # leave no empty folder behind
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-            out[i] = replace(step, action=Action.FAILED, detail=exc.strerror or str(exc))
-            done = sum(s.done for s in out)
-            return out, (
-                f"cannot create {step.rel}: {exc.strerror}; {done} link(s) were created before "
-                "it, each complete; run again once fixed"
-            )
-        out[i] = replace(step, done=True)
+    with Beneath(root) as layer:
+        for i, step in enumerate(out):
+            if step.action is not Action.CREATE:
+                continue
+            error = _write_link(layer.fd, batch, step)
+            if error is not None:
+                out[i] = replace(step, action=Action.FAILED, detail=error.strerror or str(error))
+                done = sum(s.done for s in out)
+                return out, (
+                    f"cannot create {step.rel}: {error.strerror}; {done} link(s) were created "
+                    "before it, each complete; run again once fixed"
+                )
+            out[i] = replace(step, done=True)
     return out, ""
 
 
-def _mkdir(path: Path) -> bool:
-    """Make a folder unless a real one is there (True when made); a file or symlink is an error."""
+def _write_link(root_fd: int, batch: str, step: LinkStep) -> OSError | None:
+    """Make ``batch/<dataset>`` as needed and the link in it; on failure remove the folders
+    this made and return the error."""
+    made: list[tuple[int, str]] = []  # (parent handle, name) of each folder made
+    opened: list[int] = []
     try:
-        os.mkdir(path)
-    except FileExistsError:
-        if not path.is_dir() or path.is_symlink():
-            raise
-        return False
-    return True
+        fd = root_fd
+        for name in (batch, step.dataset):
+            parent = fd
+            fd, new = make_folder(parent, name)
+            opened.append(fd)
+            if new:
+                made.append((parent, name))
+        os.symlink(step.target, step.experiment, dir_fd=fd)
+    except OSError as exc:
+        for parent, name in reversed(made):  # leave no empty folder behind
+            with contextlib.suppress(OSError):
+                os.rmdir(name, dir_fd=parent)
+        return exc
+    finally:
+        for fd in reversed(opened):
+            os.close(fd)
+    return None
 
 
 def touched(steps: Sequence[LinkStep], write: bool, error: str) -> bool:
@@ -288,8 +300,21 @@ class LinkRun:
 
 def check_batch(settings: Settings, batch: str) -> CheckResult:
     """The store check of one batch and the experiments it links."""
-    options = ScanOptions.from_settings(settings, batches=(batch,), shared="linked")
-    return run_check(scan(settings.root, options), settings)
+    return check_part(settings, (batch,))
+
+
+def check_part(
+    settings: Settings, batches: Iterable[str], keys: Iterable[tuple[str, str]] = ()
+) -> CheckResult:
+    """The store check of some batches, the experiments they link and the experiments ``keys``
+    (what an operation touched)."""
+    root = settings.root
+    store = scan(root, ScanOptions.from_settings(settings, batches=tuple(batches), shared="linked"))
+    more = [key for key in keys if key not in store.experiments]
+    if more:
+        read = load_experiments(root, more, ScanOptions.from_settings(settings, shared="linked"))
+        store = replace(store, experiments={**store.experiments, **read.experiments})
+    return run_check(store, settings)
 
 
 def carry_out(settings: Settings, batch: str, steps: list[LinkStep], dry_run: bool) -> LinkRun:

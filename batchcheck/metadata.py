@@ -11,6 +11,7 @@ import math
 import os
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -209,26 +210,36 @@ def read_metadata(path: str, limit: int, judge: Judge) -> Metadata:
         return Metadata.failed("missing", f"{name} is missing")
     except OSError as exc:
         return Metadata.failed("unreadable", f"cannot read {name}: {exc.strerror}")
+    return read_open_metadata(fd, name, limit, judge)[0]
+
+
+def read_open_metadata(
+    fd: int, name: str, limit: int, judge: Judge
+) -> tuple[Metadata, os.stat_result | None]:
+    """:func:`read_metadata` of a file already opened as ``fd`` (closed here), with the
+    ``fstat`` it took (None if that failed): the scan keeps it as the file's stamp."""
+    st = None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return Metadata.failed("unreadable", f"{name} is not a regular file")
+            return Metadata.failed("unreadable", f"{name} is not a regular file"), st
         if st.st_size > limit:
             return Metadata.failed(
                 "too_large",
                 f"{name} is {human_size(st.st_size)}, over the {human_size(limit)} limit",
-            )
+            ), st
         raw = _read_upto(fd, st.st_size, limit)
     except OSError as exc:
-        return Metadata.failed("unreadable", f"cannot read {name}: {exc.strerror}")
+        return Metadata.failed("unreadable", f"cannot read {name}: {exc.strerror}"), st
     finally:
         os.close(fd)
     if len(raw) > limit:
-        return Metadata.failed("too_large", f"{name} is over the {human_size(limit)} limit")
+        return Metadata.failed("too_large", f"{name} is over the {human_size(limit)} limit"), st
     meta = parse_metadata(raw, st.st_size, st.st_mtime_ns)
     if not meta.ok:
-        return meta
-    return judge(meta, finite=not _NUMBERS.non_finite, plain=_NUMBERS.plain)
+        return meta, st
+    numbers = _PARSER.numbers
+    return judge(meta, finite=not numbers.non_finite, plain=numbers.plain), st
 
 
 def _read_upto(fd: int, size: int, limit: int) -> bytes:
@@ -287,19 +298,26 @@ class Numbers:
 
 
 # One decoder for every parse of this process (making one per file costs as much as parsing
-# a small file); ``_NUMBERS`` describes the document it parsed last.
-_NUMBERS = Numbers()
-_DECODER = json.JSONDecoder(
-    parse_float=_NUMBERS.parse_float, parse_constant=_NUMBERS.parse_constant
-)
+# a small file); ``numbers`` describes the document it parsed last. One per thread: the scan
+# reads metadata on several threads of a network filesystem, and a hook of one parse must not
+# note the numbers of another.
+class _Parser(threading.local):
+    def __init__(self) -> None:
+        self.numbers = Numbers()
+        self.decoder = json.JSONDecoder(
+            parse_float=self.numbers.parse_float, parse_constant=self.numbers.parse_constant
+        )
+
+
+_PARSER = _Parser()
 
 
 def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
     """Parse metadata bytes, as ``json.loads`` would; a decoding or JSON error becomes an
-    ``invalid`` state. Afterwards ``_NUMBERS`` says what the document's numbers were."""
-    _NUMBERS.reset()
+    ``invalid`` state. Afterwards ``_PARSER.numbers`` says what the document's numbers were."""
+    _PARSER.numbers.reset()
     try:
-        data = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        data = _PARSER.decoder.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except UnicodeDecodeError:
         return Metadata("invalid", error="not UTF-8 text", size=size, mtime_ns=mtime_ns)
     except json.JSONDecodeError as exc:

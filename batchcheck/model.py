@@ -86,6 +86,11 @@ class Stray:
     # A small file holding a path: a symlink checked out with core.symlinks=false.
     pointer: str | None = None
 
+    @property
+    def destroyed_link(self) -> bool:
+        """A file holding a path where a link belongs (in a dataset folder): BC106."""
+        return self.pointer is not None and self.dataset is not None
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -24,9 +24,10 @@ from batchcheck.fingerprint import FINGERPRINT_VERSION, SHORT, FingerprintError,
 from batchcheck.index import StoreIndex
 from batchcheck.layout import SHARED
 from batchcheck.linking import LinkRun, LinkStep, carry_out, check_batch_name, link_steps
+from batchcheck.lookups.nearest import NearIndex, NearMiss
 from batchcheck.metadata import schema_violations
 from batchcheck.model import Experiment, Store
-from batchcheck.names import shown_path
+from batchcheck.names import display, shown_path
 from batchcheck.rules.bc306_naming import model_token
 from batchcheck.scan import ScanOptions, scan
 from batchcheck.sweep import Configuration, Sweep, load_sweep
@@ -46,6 +47,16 @@ class PlanItem:
     experiment: str  # the existing experiment's name, or the name to generate it under
     reuse: Experiment | None = None
     also: tuple[str, ...] = ()  # other shared experiments with the same fingerprint
+    near: tuple[NearMiss, ...] = ()  # to generate: the closest stored experiments
+
+    @property
+    def near_miss(self) -> bool:
+        """A configuration to generate whose nearest stored experiment differs in one parameter
+        only, and not one the sweep varies: most likely a slip in the sweep's base."""
+        return any(
+            len(near.differences) == 1 and not self.config.varies(near.differences[0].path)
+            for near in self.near
+        )
 
     @property
     def original_batch(self) -> str | None:
@@ -158,6 +169,7 @@ def make_plan(sweep: Sweep, store: Store, settings: Settings, batch: str) -> Pla
         for c, name, value in zip(sweep.configurations, names, values, strict=True)
         if (c.dataset, value) not in holders
     )
+    nearest: NearIndex | None = None  # built for the first configuration to generate
     items = []
     for config, name, value in zip(sweep.configurations, names, values, strict=True):
         found = holders.get((config.dataset, value))
@@ -176,7 +188,10 @@ def make_plan(sweep: Sweep, store: Store, settings: Settings, batch: str) -> Pla
             continue
         taken = (config.dataset, name) in store.experiments or wanted[(config.dataset, name)] > 1
         final = f"{name}_{value[:SUFFIX_DIGITS]}" if taken else name
-        items.append(PlanItem(config, value, final))
+        if nearest is None:
+            nearest = NearIndex(store.experiments.values(), settings.fingerprint_fields)
+        near = nearest.nearest(config.dataset, config.params())
+        items.append(PlanItem(config, value, final, near=near))
     return Plan(sweep, batch, tuple(items))
 
 
@@ -222,6 +237,8 @@ class PlanRun:
                     "link": step.to_json(root, cwd) if step else None,
                     "generation": dict(item.config.generation),
                     "validation": dict(item.config.validation),
+                    "near_misses": [near.to_json(cwd) for near in item.near],
+                    "metadata": None if item.reuse else record(item, plan.batch, plan.sweep),
                 }
             )
         doc: dict[str, Any] = {
@@ -239,14 +256,18 @@ class PlanRun:
         return self._with_check(doc, cwd)
 
     def to_generate_json(self, cwd: Path) -> dict[str, Any]:
-        """Only what to generate, each entry the metadata to write plus its path (yaml)."""
+        """Only what to generate (``--format yaml``): per configuration, where it will be
+        stored, the complete metadata to register it with (``add --metadata``; ``created_at``
+        is the pipeline's to set, or ``add``'s) and the nearest stored experiments."""
         plan = self.plan
         doc = {
             "batch": plan.batch,
             "generate": [
                 {
-                    **record(item, plan.batch, plan.sweep),
+                    "experiment": display(f"{item.config.dataset}/{item.experiment}"),
                     "shared_path": shown_path(self.shared_path(item), cwd),
+                    "metadata": record(item, plan.batch, plan.sweep),
+                    "near_misses": [near.to_json(cwd) for near in item.near],
                 }
                 for item in plan.to_generate
             ],

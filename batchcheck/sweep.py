@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchcheck.documents import read_document
 from batchcheck.errors import UsageError
 from batchcheck.metadata import load_schema
 from batchcheck.names import display, dotted
@@ -54,6 +55,11 @@ class Configuration:
             "validation": dict(self.validation),
         }
 
+    def varies(self, path: str) -> bool:
+        """Whether this configuration sets the dotted parameter ``path`` on top of the base
+        (``generation.top_p`` for a sweep key ``top_p``)."""
+        return any((key if "." in key else f"generation.{key}") == path for key in self.values)
+
     @property
     def described(self) -> str:
         """``top_p=0.8``: what this configuration sets on top of the base."""
@@ -76,39 +82,9 @@ class Sweep:
     experiment_description: str | None = None
 
 
-def _strict_loader() -> Any:
-    """A yaml SafeLoader that refuses a key given twice (PyYAML keeps the last one silently)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key!r} is given twice", key_node.start_mark
-                    )
-                seen.add(key)
-            return super().construct_mapping(node, deep)
-
-    return Loader
-
-
 def read_sweep_file(path: Path, shown: str) -> Any:
-    """Parse the file; an unreadable or malformed file is a one-line usage error."""
-    import yaml
-
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise UsageError(f"{shown}: cannot read: {reason}") from exc
-    try:
-        return yaml.load(text, Loader=_strict_loader())  # a SafeLoader subclass
-    except (ValueError, yaml.YAMLError) as exc:  # ValueError: an integer of 4300+ digits
-        first = " ".join(str(exc).split(";")[0].split())
-        raise UsageError(f"{shown}: not valid YAML: {first}") from exc
+    """Parse the file within the input limits; any failure is a one-line usage error."""
+    return read_document(path, shown)
 
 
 def _param_keys(

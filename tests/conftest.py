@@ -157,6 +157,15 @@ def generated(dest: Path, experiments: int, batches: int, links: int) -> Path:
     return root
 
 
+def batch_links(root: Path) -> dict[str, str]:
+    """Every link of the store's batches: its path relative to ``root`` -> its target text."""
+    return {
+        str(path.relative_to(root)): os.readlink(path)
+        for path in sorted(root.glob("batch_*/*/*"))
+        if path.is_symlink()
+    }
+
+
 Snapshot = dict[bytes, tuple[Any, ...]]
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from batchcheck.atomic import rename_noreplace, symlink_atomic, temporary_name, write_atomic
+from batchcheck.atomic import (
+    rename_noreplace,
+    symlink_atomic,
+    temporaries,
+    temporary_name,
+    write_atomic,
+)
 
 
 def test_write_atomic_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -54,3 +60,13 @@ def test_rename_noreplace_refuses_an_empty_folder(tmp_path: Path) -> None:
 def test_temporary_name_is_hidden_and_beside(tmp_path: Path) -> None:
     name = temporary_name(tmp_path / "exp", "staging")
     assert name.parent == tmp_path and name.name.startswith(".exp.staging-")
+
+
+def test_temporaries_finds_what_a_killed_run_left(tmp_path: Path) -> None:
+    left = temporary_name(tmp_path / "exp.v2", "gc-archive")
+    left.mkdir()
+    temporary_name(tmp_path / "exp", "gc-delete").mkdir()  # another purpose
+    (tmp_path / ".exp.gc-archive-notours").mkdir()  # not a name temporary_name makes
+    (tmp_path / "exp").mkdir()
+    assert temporaries(tmp_path, "gc-archive") == [("exp.v2", left)]
+    assert temporaries(tmp_path / "missing", "gc-archive") == []

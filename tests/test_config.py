@@ -70,6 +70,8 @@ def test_root_after_the_command_overrides_the_one_before(cli: Cli, tmp_path: Pat
         ({"pyproject.toml": "[tool.batchcheck]\nroot = 3\n"}, "root must be a string"),
         ({"pyproject.toml": '[tool.batchcheck]\nrooot = "x"\n'}, "unknown key 'rooot'"),
         ({"pyproject.toml": "[tool.batchcheck\n"}, "cannot read"),
+        ({"pyproject.toml": '[tool.batchcheck]\nconfigs = "a.yaml"\n'}, "configs must be a list"),
+        ({"pyproject.toml": '[tool.batchcheck]\nconfigs = ["a", ""]\n'}, "configs must be a list"),
     ],
 )
 def test_bad_root_or_configuration_is_exit_2(

@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "check": "check",
     "plan": "plan",
     "link": "link",
+    "add": "add",
+    "mv": "mv",
+    "gc": "gc",
 }
 
 

@@ -11,12 +11,14 @@ from batchcheck.scan import ScanOptions
 
 
 def options(ctx: Context, **kwargs: Any) -> ScanOptions:
-    """Scan options for exactly what a command shows, within the project's settings."""
-    return ctx.scan_options(**kwargs)
+    """Scan options for exactly what a command shows, within the project's settings (no
+    lookup shows the symlinks inside an experiment folder: only check reports them)."""
+    return ctx.scan_options(**{"symlinks": False, **kwargs})
 
 
 def view(ctx: Context, args: argparse.Namespace | None = None) -> View:
-    """Paths relative to the current folder, the run's markers, ``--verbose`` if the command
-    has it."""
+    """Paths relative to the current folder, the run's markers, ``--verbose`` and
+    ``--absolute`` if the command has them."""
     verbose = bool(getattr(args, "verbose", False))
-    return View(ctx.cwd, ctx.settings.root, ctx.symbols, verbose)
+    absolute = bool(getattr(args, "absolute", False))
+    return View(ctx.cwd, ctx.settings.root, ctx.symbols, verbose, absolute)

@@ -8,12 +8,14 @@ the configured select list and ``--ignore`` adds to the configured ignore list (
 from __future__ import annotations
 
 import argparse
+import os
+from dataclasses import replace
 
-from batchcheck.commands.gate import add_gate_arguments, selection, write_result
+from batchcheck.commands.gate import add_gate_arguments, output_format, selection, write_result
 from batchcheck.context import Context
 from batchcheck.engine import metadata_fields, rule_table, run_check
-from batchcheck.forking import default_workers
-from batchcheck.formats import check_text
+from batchcheck.findings import CheckResult, Selection
+from batchcheck.formats import CHECK_FORMATS, changes_text, check_text
 from batchcheck.formats.data import write_json
 from batchcheck.formats.view import View
 from batchcheck.scan import scan_stamped
@@ -32,6 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not look into training data folders (skips BC304; for CI clones without data)",
     )
     parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="repair batch links safely first (BC103 made relative, untidy targets tidied, BC104 "
+        "renamed, BC106 restored), then check",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="show what --fix would change, change nothing (exit 1 when something is to fix)",
+    )
+    parser.add_argument(
         "--list-rules",
         action="store_true",
         help="print every rule (code, severity, summary) and exit; with --format json a list",
@@ -39,13 +52,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    """Validate the codes, scan once, run the rules, write the result."""
+    """Validate the codes, repair first when asked, scan once, run the rules, write the result."""
     chosen = selection(ctx, args)
     if args.list_rules:
         table = rule_table(ctx.settings)
         write = write_json if args.format == "json" else check_text.write_rules
         write(table, ctx.out, View(ctx.cwd, ctx.settings.root, ctx.symbols))
         return 0
+    if args.fix or args.diff:
+        from batchcheck.fixing import fix_store
+
+        fixes = fix_store(ctx.settings, chosen, write=not args.diff)
+        if not args.diff:
+            fixes = replace(fixes, check=_check(ctx, args, chosen))
+        view = View(ctx.cwd, ctx.settings.root, ctx.symbols)
+        chosen_format = output_format(args.format, os.environ)
+        if chosen_format == "json":
+            write_json(fixes, ctx.out, view)
+        else:
+            changes_text.fixes(fixes, ctx.out, view)
+            if fixes.check is not None:
+                CHECK_FORMATS[chosen_format](fixes.check, ctx.out, view)
+        return fixes.exit_code(args.strict)
+    return write_result(ctx, args, _check(ctx, args, chosen))
+
+
+def _check(ctx: Context, args: argparse.Namespace, chosen: Selection) -> CheckResult:
+    """One scan (or the cached result of an unchanged store) and the rules over it."""
     settings = ctx.settings
     # Rules read only the metadata fields they declare; the rest is judged as it is read.
     options = ctx.scan_options(data=not args.no_data, keep=metadata_fields())
@@ -55,11 +88,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
         how = (chosen, sorted(settings.severity.items()), args.no_data, settings.naming_convention)
         cache = ResultCache(options.cache_dir, settings.root, options.read, repr(how))
-        cached = cache.lookup(options.workers or default_workers())
+        cached = cache.lookup(options)
         if cached is not None:
-            return write_result(ctx, args, cached)
+            return cached
     store, stamps = scan_stamped(settings.root, options, ctx.progress())
     result = run_check(store, settings, chosen, no_data=args.no_data)
     if cache is not None:
         cache.save(store, stamps, result)
-    return write_result(ctx, args, result)
+    return result

@@ -14,13 +14,19 @@ from batchcheck.scan import scan
 NAME = "list-data-paths"
 HELP = "list training data paths: batch path (recommended) and shared path"
 NEEDS_ROOT = True
-FORMATS = with_data(lookups_text.list_data_paths, "yaml", "json")
+FORMATS = {**with_data(lookups_text.list_data_paths, "json"), "yaml": lookups_text.data_paths_yaml}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--batch``, ``--dataset`` and ``--format text|yaml|json``, as the seed's tool."""
+    """``--batch``, ``--dataset``, ``--format text|yaml|json``, as the seed's tool, and
+    ``--absolute``."""
     parser.add_argument("--batch", metavar="B", help="only the experiments this batch links")
     parser.add_argument("--dataset", metavar="D", help="only this dataset")
+    parser.add_argument(
+        "--absolute",
+        action="store_true",
+        help="every path in full (for jobs that change folder, e.g. hydra.job.chdir=True)",
+    )
     add_format_argument(parser, FORMATS)
 
 
@@ -35,6 +41,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     else:
         name = batch_name(args.batch, root, ctx.cwd)
         store = scan(root, options(ctx, batches=(name,), shared="linked", metadata=False))
-    result = data_paths(store, name, args.dataset)
+    result = data_paths(store, name, args.dataset, args.absolute)
     FORMATS[args.format](result, ctx.out, view(ctx, args))
     return 0

@@ -8,8 +8,8 @@ from itertools import groupby
 from typing import TextIO
 
 from batchcheck.formats import check_text
-from batchcheck.formats.seed import DASH, RULE, short
-from batchcheck.formats.view import View
+from batchcheck.formats.seed import DASH, RULE, multi_line, pair_lines, short, value
+from batchcheck.formats.view import View, plural
 from batchcheck.layout import SHARED
 from batchcheck.linking import Action, LinkRun, LinkStep
 from batchcheck.names import display
@@ -62,6 +62,7 @@ def _experiment(run: PlanRun, item: PlanItem, step: LinkStep | None, view: View)
     lines.append(f"     Parameter fingerprint: {short(item.fingerprint)}")
     if item.reuse is None:
         lines.append(f"     {sym.new} To generate: {rel}")
+        lines.extend(_near_misses(item, view))
         return "\n".join(lines) + "\n"
     reuse = "No (newly generated)" if here else f"Yes (original batch: {item.original_batch})"
     lines.append(f"     {sym.reuse} Data reuse: {reuse}")
@@ -72,6 +73,35 @@ def _experiment(run: PlanRun, item: PlanItem, step: LinkStep | None, view: View)
         mark = f"{sym.error} " if step.blocked or step.action is Action.FAILED else ""
         lines.append(f"     {mark}Batch view: {step.rel} ({status(step)})")
     return "\n".join(lines) + "\n"
+
+
+def _near_misses(item: PlanItem, view: View) -> list[str]:
+    """The nearest stored experiments (all at the same distance) and how each differs,
+    stored -> planned; a multi-line value as a unified diff."""
+    if not item.near:
+        return []
+    count = len(item.near[0].differences)
+    verb = "differs" if count == 1 else "differ"
+    lines = [
+        f"     {view.symbols.warn} Nearest stored ({plural(count, 'parameter')} {verb}, "
+        "stored -> planned):"
+    ]
+    for near in item.near:
+        name = display(near.experiment.name)
+        changes = []
+        for change in near.differences:
+            pair = (change.stored, change.planned)
+            if any(multi_line(v) for v in pair):
+                changes.append(f"{change.path}:")
+                changes.extend(pair_lines(("stored", "planned"), pair, "  "))
+            else:
+                changes.append(f"{change.path}: {value(pair[0])} -> {value(pair[1])}")
+        if len(changes) == 1:
+            lines.append(f"        {name}: {changes[0]}")
+        else:
+            lines.append(f"        {name}:")
+            lines.extend(f"          {line}" for line in changes)
+    return lines
 
 
 def _closing(
@@ -101,6 +131,12 @@ def _closing(
             out.write(
                 f"   {sym.new} {display(item.config.dataset)}/{display(item.experiment)}  "
                 f"({short(item.fingerprint)})\n"
+            )
+        close = sum(item.near_miss for item in plan.to_generate)
+        if close:
+            out.write(
+                f"{sym.warn} Near misses: {close} of them differ from a stored experiment only in "
+                "a parameter the sweep does not vary: check the sweep before generating\n"
             )
     elif not to_link and not run.applied:
         out.write(f"{sym.ok} Nothing to generate or link\n")

@@ -10,13 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from batchcheck.formats.seed import created, dataset_header, header, label, short, value
+from batchcheck.formats.data import dump_yaml
+from batchcheck.formats.seed import (
+    created,
+    dataset_header,
+    field_lines,
+    header,
+    label,
+    multi_line,
+    pair_lines,
+    short,
+    value,
+)
 from batchcheck.formats.view import View, plural
 from batchcheck.layout import SHARED
 from batchcheck.lookups.common import (
     data_path,
     link_problem,
     metadata_problem,
+    metadata_problems,
     shown_fields,
     stray_problem,
 )
@@ -32,11 +44,13 @@ from batchcheck.lookups.listing import (
 )
 from batchcheck.lookups.resolve import Resolution
 from batchcheck.model import Experiment, Link, LinkState
-from batchcheck.names import display
+from batchcheck.names import display, printable
 
 
 def _fields(lines: list[str], pairs: Iterable[tuple[str, Any]], indent: str) -> None:
-    lines.extend(f"{indent}{name}: {shown}" for name, shown in pairs if shown is not None)
+    for name, shown in pairs:
+        if shown is not None:
+            lines.extend(field_lines(name, shown, indent))
 
 
 def _problems(lines: list[str], view: View, problems: Iterable[str], indent: str) -> None:
@@ -141,7 +155,8 @@ def _config(lines: list[str], title: str, config: Any) -> None:
             lines.append(f"     {title}: {value(config)}")
         return
     lines.extend(["", f"     {title}:"])
-    lines.extend(f"       {label(key)}: {value(item)}" for key, item in config.items())
+    for key, item in config.items():
+        lines.extend(field_lines(label(key), item, "       "))
 
 
 def _shared_entry(exp: Experiment, view: View) -> list[str]:
@@ -150,7 +165,7 @@ def _shared_entry(exp: Experiment, view: View) -> list[str]:
     fingerprint = _short(meta.get("parameter_fingerprint"))
     lines = ["", f"  {view.symbols.shared} {display(exp.name)}"]
     lines.append(f"     Physical path: {view.path(exp.path)}")
-    _problems(lines, view, [p for p in (metadata_problem(exp),) if p], "     ")
+    _problems(lines, view, metadata_problems(exp), "     ")
     _fields(
         lines,
         [
@@ -226,6 +241,17 @@ def _data_paths_entry(entry: DataPaths, view: View) -> list[str]:
     return lines
 
 
+def data_paths_yaml(result: DataPathList, out: TextIO, view: View) -> None:
+    """``list-data-paths --format yaml``: a ``data_paths`` list to paste into a training
+    config, each path usable as it is (no BC5xx finding); what was left out, as comments."""
+    doc, left = result.to_config(view.cwd)
+    out.write(f"# Training data paths of {printable(view.path(result.root))} (batchcheck)\n")
+    dump_yaml(doc, out)
+    if left:
+        out.write("# Left out, no usable path (batchcheck check says more):\n")
+        out.writelines(f"#   {printable(line)}\n" for line in left)
+
+
 def list_data_paths(result: DataPathList, out: TextIO, view: View) -> None:
     """Every experiment's batch and shared training data paths, as the seed prints them."""
     header(out, "Training data paths", f"Experiments: {len(result.entries)}")
@@ -259,12 +285,13 @@ def compare_experiments(result: Comparison, out: TextIO, view: View) -> None:
         _problems(lines, view, [p for p in (metadata_problem(side.experiment),) if p], "  ")
     if result.same:
         lines.extend(["", f"{s.ok} Same parameters:"])
-        lines.extend(f"  {path}: {value(item)}" for path, item in result.same)
+        for path, item in result.same:
+            lines.extend(field_lines(path, item, "  "))
     if result.different:
         lines.extend(["", f"{s.warn} Different parameters:"])
         for change in result.different:
             lines.append(f"  {change.path}:")
-            lines.extend(f"    Experiment {i}: {value(v)}" for i, v in enumerate(change.values, 1))
+            lines.extend(pair_lines(("Experiment 1", "Experiment 2"), change.values, "    "))
     verdict = {
         "same": f"{s.ok} Note: Same fingerprint, the data can be shared",
         "different": f"{s.experiment} Note: Parameters differ, need to generate data separately",
@@ -305,10 +332,12 @@ def compare_batches(result: BatchComparison, out: TextIO, view: View) -> None:
     lines.extend(["", f"{s.dataset} Parameters that vary:"])
     for varying in result.varying:
         lines.append(f"  {varying.path}:")
-        lines.extend(
-            f"    Side {i}: {', '.join(value(v) for v in values) or '(no experiment)'}"
-            for i, values in enumerate(varying.values, 1)
-        )
+        for i, values in enumerate(varying.values, 1):
+            if any(multi_line(v) for v in values):  # one block per value
+                lines.extend(line for v in values for line in field_lines(f"Side {i}", v, "    "))
+            else:
+                shown = ", ".join(value(v) for v in values) or "(no experiment)"
+                lines.append(f"    Side {i}: {shown}")
     if not result.varying:
         lines.append("  (none)")
     skipped = [(i, n, why) for i, side in enumerate(result.sides, 1) for n, why in side.skipped]

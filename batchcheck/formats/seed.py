@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import Any, TextIO
@@ -10,7 +11,7 @@ from typing import Any, TextIO
 from batchcheck.fingerprint import SHORT
 from batchcheck.formats.view import View, plural
 from batchcheck.lookups.common import MISSING
-from batchcheck.names import display
+from batchcheck.names import display, printable
 
 RULE = "=" * 80
 DASH = "-" * 80
@@ -28,6 +29,37 @@ def value(item: Any) -> str:
     if isinstance(item, bool) or item is None or isinstance(item, (list, dict)):
         return json.dumps(item, ensure_ascii=False)
     return str(item)
+
+
+def multi_line(item: Any) -> bool:
+    """A text value of more than one line (a prompt), shown as an indented block."""
+    return isinstance(item, str) and "\n" in item
+
+
+def field_lines(name: str, item: Any, indent: str) -> list[str]:
+    """``name: value``; a multi-line text as ``name: |`` and its lines indented below, each
+    line escaped (a control character never reaches the terminal raw)."""
+    if not multi_line(item):
+        return [f"{indent}{name}: {value(item)}"]
+    return [f"{indent}{name}: |", *(f"{indent}  {printable(line)}" for line in item.split("\n"))]
+
+
+def pair_lines(labels: tuple[str, str], items: tuple[Any, Any], indent: str) -> list[str]:
+    """Two values of one parameter: each under its label, or, when both are text and one has
+    several lines, a unified diff from the first to the second (only what changed, in context)."""
+    first, second = items
+    if not (isinstance(first, str) and isinstance(second, str)) or not (
+        multi_line(first) or multi_line(second)
+    ):
+        return [
+            line
+            for name, item in zip(labels, items, strict=True)
+            for line in field_lines(name, item, indent)
+        ]
+    diff = list(difflib.unified_diff(first.split("\n"), second.split("\n"), *labels, lineterm=""))
+    # After the two file lines, a line is a hunk header (@@) or one of ' ', '-', '+' and text.
+    body = (line if line[0] == "@" else line[0] + printable(line[1:]) for line in diff[2:])
+    return [f"{indent}{line}" for line in (*diff[:2], *body)]
 
 
 def created(item: Any) -> str:

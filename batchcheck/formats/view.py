@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,11 @@ class View:
     root: Path
     symbols: Symbols
     verbose: bool = False
+    absolute: bool = False  # every path in full (list-data-paths --absolute)
 
     def path(self, path: Path | str) -> str:
-        """A path relative to the current folder when under it."""
-        return shown_path(path, self.cwd)
+        """A path relative to the current folder when under it (absolute: always in full)."""
+        return display(os.fspath(path)) if self.absolute else shown_path(path, self.cwd)
 
     def group(self, path: Path) -> tuple[str, str]:
         """(group, rest): ``batch/Dataset`` or ``_shared/Dataset`` and the entry below it."""

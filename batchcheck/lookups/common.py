@@ -18,7 +18,7 @@ from typing import Any
 from batchcheck.errors import NotFound, UsageError
 from batchcheck.layout import BATCH_PREFIX, SHARED
 from batchcheck.model import Batch, Experiment, Link, LinkState, Store, Stray
-from batchcheck.names import display, dotted, shown_path
+from batchcheck.names import display, dotted, printable, quoted, shown_path
 
 # Metadata keys that listings show and put in their JSON, in the seed's order.
 SHOWN_FIELDS = (
@@ -73,6 +73,31 @@ def metadata_problem(exp: Experiment | None) -> str | None:
     if not isinstance(exp.metadata.data, dict):
         return f"metadata: not a JSON object (it is {type(exp.metadata.data).__name__})"
     return None
+
+
+LONGEST = 160  # a schema violation quotes the offending value, which may be huge
+
+
+def metadata_problems(exp: Experiment | None) -> tuple[str, ...]:
+    """The ``❌`` lines of an experiment's metadata in a listing: unreadable, or breaking the
+    schema (BC302), or holding a stale fingerprint (BC202), as ``check`` would report them."""
+    unreadable = metadata_problem(exp)
+    if unreadable or exp is None:
+        return (unreadable,) if unreadable else ()
+    meta = exp.metadata
+    out = []
+    if meta.violations:
+        shown = (printable(v) for v in meta.violations)
+        out.append(
+            "metadata breaks the schema: "
+            + "; ".join(v if len(v) <= LONGEST else v[: LONGEST - 3] + "..." for v in shown)
+        )
+    stored = meta.fields.get("parameter_fingerprint")
+    if isinstance(stored, str) and meta.fingerprint and stored.lower() != meta.fingerprint:
+        out.append(
+            f"stale fingerprint: stored {quoted(stored)}, the parameters give {meta.fingerprint}"
+        )
+    return tuple(out)
 
 
 def stray_problem(stray: Stray) -> str:

@@ -18,7 +18,7 @@ from batchcheck.lookups.common import (
     link_json,
     link_problem,
     metadata_json,
-    metadata_problem,
+    metadata_problems,
     rel,
     reuse_status,
     stray_problem,
@@ -105,8 +105,8 @@ class BatchExperiment:
     @property
     def problems(self) -> tuple[str, ...]:
         """The link's problem, then the metadata's."""
-        found = (link_problem(self.link), metadata_problem(self.experiment))
-        return tuple(p for p in found if p)
+        broken = link_problem(self.link)
+        return ((broken,) if broken else ()) + metadata_problems(self.experiment)
 
     def to_json(self, cwd: Path) -> Json:
         """One experiment entry of ``list-batch-experiments``."""
@@ -199,7 +199,7 @@ class SharedExperiments:
                             "name": display(exp.name),
                             "path": shown_path(exp.path, cwd),
                             **metadata_json(exp),
-                            "problems": [p for p in (metadata_problem(exp),) if p],
+                            "problems": list(metadata_problems(exp)),
                         }
                         for exp in exps
                     ],
@@ -250,23 +250,28 @@ class DataPaths:
             out.append(f"training data folder {display(self.dataset)}: {self.data.value}")
         return tuple(out)
 
-    def to_json(self, cwd: Path) -> Json:
-        """One entry: the recommended ``path`` to paste into a training config, and the rest."""
+    def to_json(self, cwd: Path | None) -> Json:
+        """One entry: the recommended ``path`` to paste into a training config, and the rest
+        (``cwd`` None: every path absolute)."""
         return {
             "dataset": display(self.dataset),
             "experiment": display(self.name),
-            "path": shown_path(self.recommended, cwd),
+            "path": _shown(self.recommended, cwd),
             "batch_paths": [
                 {
                     "batch": display(link.batch),
-                    "path": shown_path(data_path(link.location, link.dataset), cwd),
+                    "path": _shown(data_path(link.location, link.dataset), cwd),
                     "link": link.state.value,
                 }
                 for link in self.links
             ],
-            "shared_path": shown_path(data_path(self.shared, self.dataset), cwd),
+            "shared_path": _shown(data_path(self.shared, self.dataset), cwd),
             "problems": list(self.problems),
         }
+
+
+def _shown(path: Path | str, cwd: Path | None) -> str:
+    return shown_path(path, cwd) if cwd is not None else display(os.fspath(path))
 
 
 @dataclass(frozen=True)
@@ -275,16 +280,41 @@ class DataPathList:
 
     root: Path
     entries: tuple[DataPaths, ...]
+    absolute: bool = False  # every path absolute (a Hydra job that changes folder finds them)
 
     def to_json(self, cwd: Path) -> Json:
-        """``{"root", "data_paths": [...]}``: the same shape for json and yaml."""
+        """``{"root", "data_paths": [...]}``."""
+        where = None if self.absolute else cwd
         return {
-            "root": shown_path(self.root, cwd),
-            "data_paths": [entry.to_json(cwd) for entry in self.entries],
+            "root": _shown(self.root, where),
+            "data_paths": [entry.to_json(where) for entry in self.entries],
         }
 
+    def to_config(self, cwd: Path) -> tuple[Json, list[str]]:
+        """What pastes into a training config without a BC5xx finding: each usable experiment
+        with its recommended ``path`` (a working batch path, else the shared path of an
+        experiment no batch links), and, to show as comments, the experiments left out."""
+        where = None if self.absolute else cwd
+        usable = [entry for entry in self.entries if not entry.problems]
+        left = [
+            f"{display(entry.dataset)}/{display(entry.name)}: {'; '.join(entry.problems)}"
+            for entry in self.entries
+            if entry.problems
+        ]
+        paths = [
+            {
+                "dataset": display(entry.dataset),
+                "experiment": display(entry.name),
+                "path": _shown(entry.recommended, where),
+            }
+            for entry in usable
+        ]
+        return {"data_paths": paths}, left
 
-def data_paths(store: Store, batch: str | None = None, dataset: str | None = None) -> DataPathList:
+
+def data_paths(
+    store: Store, batch: str | None = None, dataset: str | None = None, absolute: bool = False
+) -> DataPathList:
     """Every experiment's data paths; with ``batch``, only what that batch links."""
     batches = [find_batch(store, batch)] if batch is not None else store.batches.values()
     by_key: dict[tuple[str, str], list[Link]] = defaultdict(list)
@@ -311,4 +341,4 @@ def data_paths(store: Store, batch: str | None = None, dataset: str | None = Non
                 links=tuple(sorted(by_key.get(key, ()), key=lambda li: (li.batch, li.name))),
             )
         )
-    return DataPathList(store.root, tuple(entries))
+    return DataPathList(store.root, tuple(entries), absolute)

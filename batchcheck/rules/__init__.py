@@ -27,6 +27,7 @@ RULES: tuple[ModuleType, ...] = tuple(
         "bc103_absolute",
         "bc104_misnamed",
         "bc105_stray",
+        "bc106_destroyed_link",
         "bc201_duplicate",
         "bc202_fingerprint_mismatch",
         "bc301_metadata_unreadable",

@@ -4,8 +4,9 @@ A batch holds dataset folders, and those hold only symlinks into ``_shared``. Re
 
 - a real folder where a link belongs: copied data, which wastes space and drifts from
   ``_shared``;
-- a small plain file holding a path: a symlink checked out by git with ``core.symlinks=false``
-  (Windows, some CI checkouts); the message says so and shows the path it holds;
+- a small plain file holding a path at the dataset level (where a dataset folder belongs): a
+  symlink checked out by git with ``core.symlinks=false``; the message shows the path it holds
+  (the same file where a link belongs is BC106, a destroyed symlink);
 - any other file, fifo or device where a link belongs, and a file or symlink at the dataset
   level (where only dataset folders belong);
 - a ``batch_*`` entry that is not a folder;
@@ -23,7 +24,9 @@ from batchcheck.names import printable, quoted
 
 CODE = "BC105"
 SEVERITY = Severity.WARNING
-SUMMARY = "not a symlink in a dataset folder: copied folder, file, link checked out as a file"
+SUMMARY = (
+    "not a symlink in a dataset folder: copied folder, file, fifo; a file at the dataset level"
+)
 SCOPE = "any"
 
 
@@ -46,6 +49,7 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
     """Strays and unreadable folders of every scanned batch."""
     for batch in store.batches.values():
         for stray in batch.strays:
-            yield Finding(stray.path, CODE, _message(batch, stray), SEVERITY)
+            if not stray.destroyed_link:  # BC106
+                yield Finding(stray.path, CODE, _message(batch, stray), SEVERITY)
         for problem in batch.problems:
             yield Finding(problem.path, CODE, printable(problem.message), SEVERITY)

@@ -39,7 +39,7 @@ def cache_key(root: Path, options: ReadOptions) -> str:
         __version__,
         str(FORMAT),
         str(root),
-        repr((options.metadata, options.data, options.max_metadata_bytes)),
+        repr((options.metadata, options.data, options.max_metadata_bytes, options.symlinks)),
         repr((judge.fields, sorted(judge.keep) if judge.keep is not None else None)),
         hashlib.md5(schema, usedforsecurity=False).hexdigest(),
     ]

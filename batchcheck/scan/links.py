@@ -1,31 +1,36 @@
-"""How a batch link is judged (SPEC section 1), as functions of the root, the link and an
-``exists`` callback that says whether ``_shared/<D>/<E>`` is a real experiment folder.
+"""How a batch link is judged (SPEC section 1, "How a link is judged"), as a pure function of
+the link's folder, its target text and a ``lookup`` callback that says what a name is in a
+folder of the store (the scanner answers from its listings, or with one lstat beneath the
+root; see ``scan.beneath``).
 
-The scanner answers ``exists`` from its listings; nothing here keeps state. Only a target that
-is not spelled the usual way is walked, component by component with ``lstat``, never leaving
-the root.
+The target text is walked one component at a time from the link's folder, through real
+folders only: empty components and ``.`` are skipped, ``..`` goes up (never above the root),
+and an absolute target starts again at the root when it lies under either spelling of it. The
+walk stops at the first symlink (BC102: never followed), at a name that is not there (BC101),
+and where it would leave the root (BC102: nothing outside is looked at, not even whether it
+exists). The link is healthy when the walk ends at a real folder ``_shared/<its Dataset>/<E>``.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from batchcheck.layout import SHARED
 from batchcheck.model import LinkState
+from batchcheck.scan.beneath import FOLDER_KIND, MISSING, SYMLINK, Beneath, Parts
 
-MAX_HOPS = 40
-# The usual link: ../../_shared/<Dataset>/<experiment>(/): resolved from the names alone.
+# The usual link: ../../_shared/<Dataset>/<experiment>(/), resolved from the listings alone.
 USUAL_PREFIX = f"../../{SHARED}/"
-_USUAL = re.compile(r"\.\./\.\./_shared/([^/]+)/([^/]+)/?")
 OUTSIDE = "the target leaves the store"
 
 Key = tuple[str, str]
-# Whether _shared/<dataset>/<name> is a real experiment folder; None: not known without a walk.
-Exists = Callable[[str, str], "bool | None"]
+# What ``name`` is in the folder ``parts`` (a kind of scan.beneath, or MISSING); raises
+# OSError when the folder cannot be looked into.
+Lookup = Callable[[Parts, str], str]
+# The parts of an absolute target below the root, or None when it lies outside (Beneath.inside).
+Inside = Callable[[str], "Parts | None"]
 
 
 def reason(exc: OSError) -> str:
@@ -33,36 +38,99 @@ def reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def resolve(
-    root: Path, dataset: str, folder: str, target: str, exists: Exists
+def _steps(folder: Parts, target: str, inside: Inside) -> tuple[Parts, Sequence[str]] | None:
+    """Where the walk starts and the components it takes; None when an absolute target lies
+    outside the root."""
+    if target.startswith("/"):
+        rest = inside(target)
+        return None if rest is None else ((), rest)
+    return folder, target.split("/")
+
+
+def named(folder: Parts, target: str, inside: Inside) -> Key | None:
+    """The (dataset, experiment) the target text names, read lexically (what BC101 and BC104
+    speak of), when it lies right under ``_shared``."""
+    start = _steps(folder, target, inside)
+    if start is None:
+        return None
+    cur = list(start[0])
+    for part in start[1]:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not cur:
+                return None
+            cur.pop()
+        else:
+            cur.append(part)
+    return (cur[1], cur[2]) if len(cur) == 3 and cur[0] == SHARED else None
+
+
+def judge(
+    folder: Parts, name: str, dataset: str, target: str, lookup: Lookup, inside: Inside
 ) -> tuple[LinkState, Key | None, str]:
-    """Where a link in ``folder`` (of ``dataset``) leads: its state, the experiment its text
-    names, and why."""
-    usual = _USUAL.fullmatch(target)
-    key: Key | None
-    rel_parts: tuple[str, ...] | None
-    if usual and usual[1] not in (".", "..") and usual[2] not in (".", ".."):
-        key = (usual[1], usual[2])
-        rel_parts = (SHARED, *key)
-        is_plain = True
-    else:
-        rel_parts = lexical(root, folder, target)
-        if rel_parts is None:
-            return LinkState.OUTSIDE, None, OUTSIDE
-        key = (
-            (rel_parts[1], rel_parts[2]) if len(rel_parts) >= 3 and rel_parts[0] == SHARED else None
+    """The state of link ``name`` in the batch dataset folder ``folder`` (of ``dataset``), the
+    experiment its text names, and why."""
+    key = named(folder, target, inside)
+    start = _steps(folder, target, inside)
+    if start is None:
+        return LinkState.OUTSIDE, key, OUTSIDE
+    cur = list(start[0])
+    kind = FOLDER_KIND
+    for part in start[1]:
+        if part in ("", "."):
+            continue
+        if kind != FOLDER_KIND:  # a file with more after it: the kernel would say ENOTDIR
+            return LinkState.DANGLING, key, "the target does not exist"
+        if part == "..":
+            if not cur:
+                return LinkState.OUTSIDE, key, OUTSIDE
+            cur.pop()
+            continue
+        where = "/".join((*cur, part))
+        try:
+            kind = lookup(tuple(cur), part)
+        except OSError as exc:
+            return LinkState.UNREADABLE, key, f"cannot read {'/'.join(cur) or '.'}: {reason(exc)}"
+        if kind == MISSING:
+            return LinkState.DANGLING, key, "the target does not exist"
+        if kind == SYMLINK:
+            if tuple(cur) == folder and part == name:
+                return LinkState.LOOP, key, "the link loops (its target is the link itself)"
+            return LinkState.MISPLACED, key, _why_symlink(cur, where)
+        cur.append(part)
+    return _end(tuple(cur), kind, dataset, key)
+
+
+def _why_symlink(cur: list[str], where: str) -> str:
+    if cur[:1] == [SHARED]:
+        return f"the target goes through a symlink in {SHARED} ({where}, never followed)"
+    return f"the target goes through the symlink {where} (never followed)"
+
+
+def _end(rel: Parts, kind: str, dataset: str, key: Key | None) -> tuple[LinkState, Key | None, str]:
+    """Where a walk through real folders ended: the experiment, or why it is not one."""
+    where = "/".join(rel) or "the store root"
+    if kind != FOLDER_KIND:
+        return LinkState.MISPLACED, key, f"the target {where} is not a folder"
+    if rel[:1] != (SHARED,):
+        return LinkState.MISPLACED, key, f"the target {where} is not under {SHARED}/"
+    if len(rel) > 3:
+        return (
+            LinkState.MISPLACED,
+            key,
+            f"the target {where} is inside an experiment, not the experiment",
         )
-        is_plain = plain(root, target, folder)
-    if len(rel_parts) == 3 and key and is_plain and exists(*key):
-        if key[0] != dataset:
-            return LinkState.MISPLACED, key, f"the target is in dataset {key[0]!r}, not {dataset!r}"
-        return LinkState.OK, key, ""
-    state, detail = walk(root, Path(folder), target, dataset)
-    return state, key, detail
+    if len(rel) < 3:
+        return LinkState.MISPLACED, key, f"the target {where} is above the experiment level"
+    if rel[1] != dataset:
+        return LinkState.MISPLACED, key, f"the target is in dataset {rel[1]!r}, not {dataset!r}"
+    return LinkState.OK, (rel[1], rel[2]), ""
 
 
 def lexical(root: Path, base: str | Path, target: str) -> tuple[str, ...] | None:
-    """The target's parts relative to the root, or None if its text leaves the root."""
+    """The parts of ``base``/``target`` relative to the root as the text reads (``..``
+    taken lexically, nothing looked at), or None if the text leaves the root."""
     root_str = str(root)
     joined = os.path.normpath(os.path.join(base, target))
     if joined == root_str:
@@ -73,85 +141,15 @@ def lexical(root: Path, base: str | Path, target: str) -> tuple[str, ...] | None
     return tuple(joined[len(prefix) :].split(os.sep))
 
 
-def plain(root: Path, target: str, folder: str) -> bool:
-    """Leading ``..`` that stay inside the root, then plain names: lexical == physical."""
-    parts = [p for p in target.split("/") if p not in ("", ".")]
-    if os.path.isabs(target):
-        return ".." not in parts
-    ups = 0
-    while ups < len(parts) and parts[ups] == "..":
-        ups += 1
-    depth = len(Path(folder).relative_to(root).parts)
-    return ups <= depth and ".." not in parts[ups:]
-
-
-def walk(root: Path, base: Path, target: str, dataset: str) -> tuple[LinkState, str]:
-    """Follow a target component by component with lstat, never leaving the root."""
-    outside = LinkState.OUTSIDE, OUTSIDE
-    depth = len(root.parts)
-    cur = list(base.parts)
-    pending = _stack(root, target, cur)
-    if pending is None:
-        return outside
-    hops = 0
-    while pending:
-        part = pending.pop()
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if len(cur) <= depth:
-                return outside
-            cur.pop()
-            continue
-        nxt = Path(*cur, part)
-        try:
-            st = os.lstat(nxt)
-        except (FileNotFoundError, NotADirectoryError):
-            return LinkState.DANGLING, "the target does not exist"
-        except OSError as exc:
-            return LinkState.UNREADABLE, f"cannot read {nxt}: {reason(exc)}"
-        if stat.S_ISLNK(st.st_mode):
-            hops += 1
-            if hops > MAX_HOPS:
-                return LinkState.LOOP, "the link loops (too many levels of symlinks)"
-            if [*cur, part][depth : depth + 1] == [SHARED]:
-                return LinkState.MISPLACED, "the target goes through a symlink in _shared"
-            more = _stack(root, os.readlink(nxt), cur)
-            if more is None:
-                return outside
-            pending.extend(more)
-            continue
-        if any(p not in ("", ".") for p in pending) and not stat.S_ISDIR(st.st_mode):
-            return LinkState.DANGLING, "the target does not exist"
-        cur.append(part)
-    return LinkState.MISPLACED, _why_misplaced(root, Path(*cur), dataset)
-
-
-def _stack(root: Path, target: str, cur: list[str]) -> list[str] | None:
-    """Components of ``target`` to walk, as a stack; an absolute one restarts at the root.
-
-    None when an absolute target lies outside the root (it is never walked).
-    """
-    if os.path.isabs(target):
-        rel = lexical(root, root, target)
-        if rel is None:
-            return None
-        cur[:] = list(root.parts)
-        return list(reversed(rel))
-    return list(reversed(target.split("/")))
-
-
-def _why_misplaced(root: Path, final: Path, dataset: str) -> str:
-    rel = final.relative_to(root).parts
-    where = "/".join(rel) or "the store root"
-    if not final.is_dir():
-        return f"the target {where} is not a folder"
-    if rel[:1] != (SHARED,):
-        return f"the target {where} is not under {SHARED}/"
-    if len(rel) > 3:
-        return f"the target {where} is inside an experiment, not the experiment"
-    if len(rel) < 3:
-        return f"the target {where} is above the experiment level"
-    if rel[1] != dataset:
-        return f"the target is in dataset {rel[1]!r}, not {dataset!r}"
-    return f"the target reaches {where} only through other links or '..' detours"
+def resolve(
+    root: Path, dataset: str, folder: str, target: str, exists: object = None
+) -> tuple[LinkState, Key | None, str]:
+    """One link in ``folder`` judged on its own (the scan judges many against its listings):
+    :func:`judge` with every lookup made beneath the root. ``exists``, which earlier callers
+    pass, is not consulted any more: the walk looks at each step itself."""
+    try:
+        parts = Path(folder).relative_to(root).parts
+    except ValueError:
+        return LinkState.OUTSIDE, None, OUTSIDE
+    with Beneath(root) as layer:
+        return judge(parts, "", dataset, target, layer.lookup, layer.inside)

@@ -1,125 +1,166 @@
-"""Listing folders of a store: entry kinds by ``lstat`` only, symlinks read, never followed."""
+"""Reading batch folders beneath the root: their dataset folders, the symlinks in those (each
+read, never followed) and everything else (strays, a small file read for the path it holds).
+
+Each function does the I/O of one folder and returns plain data, so that it can run on a
+thread of the scan's flow or in a forked worker; the scanner judges what they found.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import stat
-from collections.abc import Sequence
-from operator import attrgetter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
-from batchcheck.names import is_hidden
-from batchcheck.stamps import stamp
+from batchcheck.scan.beneath import (
+    FILE,
+    FILE_KIND,
+    FOLDER,
+    FOLDER_KIND,
+    SYMLINK,
+    VANISHED,
+    Beneath,
+    Stamp,
+    listing,
+    open_folder,
+    readlink_at,
+    stamp_at,
+    stamp_of,
+)
+from batchcheck.scan.links import reason
 
 POINTER_FILE_MAX = 1024
-_NAME = attrgetter("name")
 
 # A batch dataset folder's stamp and the (name, target) of every symlink it held (kept by
 # scan.cache.LinkCache between runs).
-Listing = tuple[tuple[int, ...], tuple[tuple[str, str], ...]]
+Listing = tuple[Stamp, tuple[tuple[str, str], ...]]
+# (name, kind, the path a small file holds, its stamp when asked for)
+Stray = tuple[str, str, "str | None", "Stamp | None"]
 
 
-def entry_kind(entry: os.DirEntry[str]) -> str:
-    """folder, file, symlink, special file, or vanished (gone since it was listed)."""
+@dataclass(frozen=True, slots=True)
+class FolderRead:
+    """One folder as read: its stamp (when asked for), its entries ``(name, kind)``, or why it
+    could not be read. A batch dataset folder's are split into ``pairs`` (name, target) of its
+    symlinks, sorted, and ``strays``."""
+
+    stamp: Stamp | None = None
+    entries: tuple[tuple[str, str], ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    strays: tuple[Stray, ...] = ()
+    error: str | None = None
+    cached: bool = False  # taken from the link cache: the folder was not listed
+    # A batch folder's dataset folders that the link cache vouched for, by name.
+    children: tuple[tuple[str, FolderRead], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Only symlinks, every one read: a listing worth keeping (``LinkCache``)."""
+        return self.error is None and not self.strays and self.stamp is not None
+
+
+def read_folder(
+    layer: Beneath, parts: tuple[str, ...], stamped: bool, targets: bool = True
+) -> FolderRead:
+    """The visible entries of a folder below the root, by name, and its stamp if asked; with
+    ``targets`` its symlinks come back in ``pairs`` with their targets (``_shared`` reports
+    them, never following one)."""
     try:
-        if entry.is_symlink():
-            return "symlink"
-        if entry.is_dir(follow_symlinks=False):
-            return "folder"
-        if entry.is_file(follow_symlinks=False):
-            return "file"
+        with layer.folder(parts, FOLDER) as fd:
+            seen = stamp_of(os.fstat(fd)) if stamped else None
+            entries = sorted(listing(fd))
+            pairs = []
+            for name, kind in entries if targets else ():
+                if kind == SYMLINK:
+                    with contextlib.suppress(OSError):  # vanished since the folder was listed
+                        pairs.append((name, readlink_at(fd, name)))
+    except OSError as exc:
+        return FolderRead(error=f"cannot read: {reason(exc)}")
+    return FolderRead(seen, tuple(entries), tuple(pairs))
+
+
+def _stray(fd: int, name: str, kind: str, stamped: bool) -> Stray:
+    held = pointer(fd, name) if kind == FILE_KIND else None
+    return (name, kind, held, stamp_at(fd, name) if stamped else None)
+
+
+def read_batch(
+    layer: Beneath, batch: str, stamped: bool, cache: Mapping[str, Listing]
+) -> FolderRead:
+    """A batch folder (:func:`read_folder` with strays), and in ``children`` each dataset
+    folder the link cache (``cache``, by ``batch/dataset``) still vouches for: its stamp,
+    taken beside the listing, is unchanged (adding, removing or replacing an entry moves it)."""
+    try:
+        with layer.folder((batch,), FOLDER) as fd:
+            seen = stamp_of(os.fstat(fd)) if stamped else None
+            entries = sorted(listing(fd))
+            others = tuple(_stray(fd, n, k, stamped) for n, k in entries if k != FOLDER_KIND)
+            children = []
+            for name, kind in entries:
+                earlier = cache.get(f"{batch}/{name}") if kind == FOLDER_KIND else None
+                if earlier is not None and stamp_at(fd, name) == earlier[0]:
+                    children.append((name, FolderRead(earlier[0], pairs=earlier[1], cached=True)))
+    except OSError as exc:
+        return FolderRead(error=f"cannot read: {reason(exc)}")
+    return FolderRead(seen, tuple(entries), strays=others, children=tuple(children))
+
+
+def read_links(layer: Beneath, batch: str, dataset: str, stamped: bool) -> FolderRead:
+    """A batch dataset folder: each symlink's target, each other entry as a stray."""
+    try:
+        with layer.folder((batch,)) as parent, _opened(open_folder(parent, dataset)) as fd:
+            seen = stamp_of(os.fstat(fd)) if stamped else None
+            pairs: list[tuple[str, str]] = []
+            strays: list[Stray] = []
+            for name, kind in listing(fd):
+                if kind == SYMLINK:
+                    try:
+                        pairs.append((name, readlink_at(fd, name)))
+                        continue
+                    except OSError:
+                        kind = VANISHED  # gone since the folder was listed
+                if kind != VANISHED:
+                    strays.append(_stray(fd, name, kind, stamped))
+    except OSError as exc:
+        return FolderRead(error=f"cannot read: {reason(exc)}")
+    pairs.sort()  # by name: names are unique, so targets are never compared
+    strays.sort()
+    return FolderRead(seen, pairs=tuple(pairs), strays=tuple(strays))
+
+
+@contextlib.contextmanager
+def _opened(fd: int) -> Iterator[int]:
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def pointer(dir_fd: int, name: str) -> str | None:
+    """The path a small text file holds, as git writes a symlink without symlink support."""
+    try:
+        fd = os.open(name, FILE, dir_fd=dir_fd)
     except OSError:
-        return "vanished"
-    return "special file"
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_size > POINTER_FILE_MAX or not stat.S_ISREG(st.st_mode):
+            return None
+        raw = os.read(fd, POINTER_FILE_MAX + 1)
+        text = raw.decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
+    if not text or "\n" in text or "\0" in text or "/" not in text:
+        return None
+    return text
 
 
-def is_real_dir(path: str) -> bool:
-    """A folder that is not a symlink (lstat: never followed)."""
+def is_real_dir(path: str | os.PathLike[str]) -> bool:
+    """A folder that is not a symlink (lstat of the last part: never followed)."""
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
-
-
-def entries(path: str) -> list[os.DirEntry[str]]:
-    """Visible entries of a folder, sorted by name. Raises OSError like os.scandir."""
-    with os.scandir(path) as it:
-        found = [e for e in it if not is_hidden(e.name)]
-    found.sort(key=_NAME)
-    return found
-
-
-def by_name(items: Sequence[os.DirEntry[str]]) -> list[os.DirEntry[str]]:
-    """``items`` sorted by name."""
-    return sorted(items, key=_NAME)
-
-
-def read_symlinks(folder: str) -> tuple[list[tuple[str, str]], list[os.DirEntry[str]], bool]:
-    """(name, target) of each symlink in ``folder``, sorted; its other visible entries; and
-    whether it held only symlinks, all read (a listing worth keeping). Raises OSError like
-    os.scandir."""
-    pairs: list[tuple[str, str]] = []
-    others: list[os.DirEntry[str]] = []
-    complete = True
-    with os.scandir(folder) as it:
-        for item in it:
-            if is_hidden(item.name):
-                continue
-            # d_type answers is_symlink without a system call: the common case first.
-            if item.is_symlink():
-                try:
-                    pairs.append((item.name, os.readlink(item.path)))
-                    continue
-                except OSError:
-                    pass  # vanished since the folder was listed
-            else:
-                others.append(item)
-            complete = False
-    pairs.sort()  # by name: names are unique, so targets are never compared
-    return pairs, others, complete
-
-
-def batch_listings(batch_folders: Sequence[str]) -> dict[str, Listing]:
-    """The listing of every dataset folder of these batches that holds only symlinks (what
-    the link cache keeps), read in a worker process: the scan then takes them as it takes
-    cached ones, after checking each folder's stamp."""
-    out: dict[str, Listing] = {}
-    for batch in batch_folders:
-        folders: list[str] = []  # none when the batch is not a readable folder: the scan says why
-        if not is_real_dir(batch):
-            continue  # a file, or a symlink: never followed
-        with contextlib.suppress(OSError), os.scandir(batch) as it:
-            folders = [e.path for e in it if not is_hidden(e.name) and entry_kind(e) == "folder"]
-        for folder in folders:
-            seen = stamp(folder)
-            with contextlib.suppress(OSError):
-                pairs, _, complete = read_symlinks(folder)
-                if complete and seen is not None:
-                    out[folder] = (seen, tuple(pairs))
-    return out
-
-
-def holds_a_folder(path: str) -> bool:
-    """Whether a folder holds a visible real folder: found with the first one, not a listing."""
-    try:
-        with os.scandir(path) as it:
-            return any(not is_hidden(e.name) and entry_kind(e) == "folder" for e in it)
-    except OSError:
-        return False
-
-
-def pointer(entry: os.DirEntry[str]) -> str | None:
-    """The path a small text file holds, as git writes a symlink without symlink support."""
-    if entry_kind(entry) != "file":
-        return None
-    try:
-        if entry.stat(follow_symlinks=False).st_size > POINTER_FILE_MAX:
-            return None
-        with open(entry.path, "rb") as handle:
-            raw = handle.read(POINTER_FILE_MAX + 1)
-        text = raw.decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text or "\n" in text or "\0" in text or "/" not in text:
-        return None
-    return text

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batchcheck.config import DEFAULT_IO_THREADS
 from batchcheck.metadata import Judge
 from batchcheck.scan.experiments import ReadOptions
 
@@ -23,7 +24,9 @@ class ScanOptions:
     experiment: a link is judged only by whether its target folder exists. ``datasets`` limits
     ``all`` to the experiments of those dataset folders. ``read`` says what is read of each
     experiment. ``cache_dir`` (None: no cache) keeps earlier reads of a full scan; ``workers``
-    0 means one per core.
+    0 means one per core. ``io_threads`` is how many requests may be in flight on a filesystem
+    that makes calls wait; ``io`` is ``auto`` (threads when the first calls show it waits),
+    ``threads`` or ``inline`` (tests and benchmarks pick one).
     """
 
     batches: tuple[str, ...] | None = None
@@ -32,6 +35,8 @@ class ScanOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     workers: int = 0
     cache_dir: Path | None = None
+    io_threads: int = DEFAULT_IO_THREADS
+    io: str = "auto"
 
     @classmethod
     def of(cls, **kwargs: Any) -> ScanOptions:
@@ -46,4 +51,5 @@ class ScanOptions:
         ``keep`` names the metadata fields to keep (None: all)."""
         keep = kwargs.pop("keep", None)
         judge = Judge(settings.metadata_schema, settings.fingerprint_fields, keep)
+        kwargs.setdefault("io_threads", settings.io_threads)
         return cls.of(max_metadata_bytes=settings.max_metadata_bytes, judge=judge, **kwargs)

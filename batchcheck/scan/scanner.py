@@ -2,18 +2,20 @@
 
 The scan reads only what it is asked for (one batch, the experiments some links name, or
 everything) and records every problem it meets on the model instead of raising: rules and
-listings decide what a problem means. A symlink is never followed out of the root, and a
-symlink inside ``_shared`` is never followed at all. Links are judged by ``scan.links``,
-experiments read by ``scan.experiments``, earlier reads kept by ``scan.cache``.
+listings decide what a problem means. Everything is read beneath the root (``scan.beneath``):
+no symlink is ever followed, inside ``_shared`` or on the way to it. Links are judged by
+``scan.links`` against what the listings say, experiments read by ``scan.experiments``,
+earlier reads kept by ``scan.cache``. The I/O runs on the threads of a ``Flow`` when the
+filesystem makes calls wait, else here and, for large stores, in worker processes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,313 +32,465 @@ from batchcheck.model import (
     Stray,
 )
 from batchcheck.names import is_hidden
-from batchcheck.scan.cache import LinkCache, ScanCache
-from batchcheck.scan.experiments import ExperimentRead, Reads, read_experiment
-from batchcheck.scan.links import USUAL_PREFIX, reason, resolve
-from batchcheck.scan.listing import (
-    Listing,
-    batch_listings,
-    by_name,
-    entries,
-    entry_kind,
-    holds_a_folder,
-    is_real_dir,
-    pointer,
-    read_symlinks,
+from batchcheck.scan.beneath import (
+    FOLDER,
+    FOLDER_KIND,
+    HANDLE,
+    MISSING,
+    SYMLINK,
+    Beneath,
+    Pace,
+    Parts,
+    Stamp,
+    is_name,
+    kind_at,
+    open_folder,
+    readlink_at,
+    stamp_at,
+    stamp_of,
 )
+from batchcheck.scan.cache import LinkCache, ScanCache
+from batchcheck.scan.experiments import (
+    ExperimentRead,
+    Job,
+    Reads,
+    cache_key,
+    read_at,
+    read_open,
+)
+from batchcheck.scan.flow import Flow, interleave
+from batchcheck.scan.links import USUAL_PREFIX, judge, named, reason
+from batchcheck.scan.listing import FolderRead, Listing, read_batch, read_folder, read_links
 from batchcheck.scan.options import ScanOptions
-from batchcheck.stamps import Stamps, stamp
+from batchcheck.stamps import Stamps
 
 if TYPE_CHECKING:
     from batchcheck.progress import Progress
 
-PREFETCH_MIN = 200  # batches from which listing them in worker processes pays
+PREFETCH_MIN = 200  # batches from which listing them in worker processes pays (fast disks)
 PREFETCH_CHUNK = 50
 
-_UNLISTED: dict[str, tuple[str, str]] = {}  # a marker: this dataset folder was not listed yet
+BatchTask = tuple[str, "str | None"]  # (batch, None): the batch folder; (batch, D): its D
+
+
+def open_layer(root: Path, options: ScanOptions) -> tuple[Beneath, Flow]:
+    """The read layer of ``root`` and the flow its I/O runs on: threaded once the first
+    folder opens show that the filesystem makes calls wait (or when ``options.io`` says so)."""
+    forced = {"threads": True, "inline": False}.get(options.io)
+    layer = Beneath(root, Pace(forced))
+    return layer, Flow(options.io_threads, lambda: layer.pace.slow)
+
+
+@dataclass
+class _Shared:
+    """What the scan learned of ``_shared``: its dataset folders' experiment folders, the
+    symlinks met in it, and what could not be read."""
+
+    ok: bool | None = None  # a real folder (None: not looked at yet)
+    # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable):
+    # name -> its (dataset, name) key, one tuple that every link to it shares.
+    listed: dict[str, dict[str, tuple[str, str]] | None] = field(default_factory=dict)
+    datasets: list[str] = field(default_factory=list)  # those holding an experiment folder
+    symlinks: list[SharedSymlink] = field(default_factory=list)
 
 
 class _Scanner:
-    """Reads a store; one instance per scan, so lazily loaded experiments are read once."""
+    """Reads a store; one instance per scan, so that every folder is read once."""
 
-    def __init__(self, root: Path, options: ScanOptions, progress: Progress | None) -> None:
-        self.root = root
-        self.root_str = str(root)
-        self.shared_str = os.path.join(self.root_str, SHARED)
+    def __init__(
+        self, layer: Beneath, flow: Flow, options: ScanOptions, progress: Progress | None
+    ) -> None:
+        self.layer = layer
+        self.flow = flow
+        self.root = layer.root
+        self.root_str = str(layer.root)
         self.options = options
         self.progress = progress
+        self.stamped = options.cache_dir is not None  # stamps taken for the caches
         self.experiments: dict[tuple[str, str], Experiment] = {}
-        # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable):
-        # name -> its (dataset, name) key, one tuple that every link to it shares.
-        self.listed: dict[str, dict[str, tuple[str, str]] | None] = {}
-        # The usual target text of each listed experiment: ../../_shared/<dataset>/<name>.
+        self.shared = _Shared()
+        # The entries of the folders listed so far, by path below the root: what link walks
+        # look up first. Hidden names are not in them.
+        self.kinds: dict[Parts, dict[str, str]] = {}
+        # The usual target text of each known experiment: ../../_shared/<dataset>/<name>.
         self.usual: dict[str, tuple[str, str]] = {}
-        # Whether links are judged against dataset listings (a full scan, or every batch).
-        self.lists = options.shared == "all" or (
-            options.shared == "none" and options.batches is None
-        )
-        self.absent: set[tuple[str, str]] = set()  # looked up and not a real folder
-        self.present: set[tuple[str, str]] = set()  # looked up and a real folder
-        self.shared_symlinks: list[SharedSymlink] = []
-        self.shared_datasets: list[str] = []  # those holding an experiment folder
+        self.looked: dict[tuple[Parts, str], str] = {}  # other lookups, answered once
         self.problems: list[Problem] = []
-        self.shared_ok: bool | None = None
+        self.tree: dict[Parts, Stamp | None] = {}  # stamps of the folders read
         self.stats = {"folders": 0, "links": 0, "metadata": 0}
         # Batch dataset folders as last read (see cache.LinkCache), and as read now; None: the
         # scan keeps no such cache.
         self.listings_before: dict[str, Listing] = {}
         self.listings: dict[str, Listing] | None = None
+        self.forks = False  # whether worker processes may list the batches (a fast disk)
 
-    # -- _shared -------------------------------------------------------------------------
+    def path(self, parts: Parts) -> Path:
+        """The absolute path of ``parts`` below the root (for the model and messages)."""
+        return self.root.joinpath(*parts)
 
-    def _shared_root_ok(self) -> bool:
-        if self.shared_ok is None:
-            path = self.root / SHARED
+    def _listed(self, parts: Parts, read: FolderRead) -> None:
+        """Note a folder's listing: its entries answer lookups, its stamp joins the tree."""
+        if read.error is None:
+            self.kinds[parts] = dict(read.entries)
+            self.stats["folders"] += 1
+        if self.stamped:
+            self.tree[parts] = read.stamp
+
+    # -- the root and _shared --------------------------------------------------------------
+
+    def list_root(self) -> list[str]:
+        """List the root; return its ``batch_*`` entries (folders or not)."""
+        read = read_folder(self.layer, (), self.stamped, targets=False)
+        if read.error is not None:
+            self.problems.append(Problem(self.root, read.error))
+            return []
+        self._listed((), read)
+        return [name for name, _ in read.entries if name.startswith(BATCH_PREFIX)]
+
+    def shared_ok(self) -> bool:
+        """Whether ``_shared`` is a real folder (a symlink there is noted, never followed)."""
+        if self.shared.ok is None:
             try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                self.shared_ok = False
-                return False
+                kind = self.lookup((), SHARED)
             except OSError as exc:
-                self.problems.append(Problem(path, f"cannot read: {reason(exc)}"))
-                self.shared_ok = False
-                return False
-            if stat.S_ISLNK(st.st_mode):
-                self._shared_symlink(self.shared_str)
-            self.shared_ok = stat.S_ISDIR(st.st_mode)
-        return self.shared_ok
+                self.problems.append(Problem(self.path((SHARED,)), f"cannot read: {reason(exc)}"))
+                kind = MISSING
+            if kind == SYMLINK:
+                self._shared_symlink((), SHARED)
+            self.shared.ok = kind == FOLDER_KIND
+            if self.shared.ok:
+                with contextlib.suppress(OSError, NotImplementedError):
+                    self.layer.kept((SHARED,))
+        return self.shared.ok
 
-    def list_shared(self) -> list[tuple[str, str]]:
-        """List the dataset folders of ``_shared``; return the experiment folders to read.
+    def _shared_symlink(self, parts: Parts, name: str) -> None:
+        with contextlib.suppress(OSError), self.layer.folder(parts) as fd:
+            target = readlink_at(fd, name)
+            self.shared.symlinks.append(SharedSymlink(self.path((*parts, name)), target))
 
-        With ``datasets``, the others are only looked into far enough to know whether they
-        hold an experiment (``shared_datasets``).
-        """
-        if not self._shared_root_ok():
+    def list_shared(self) -> list[Job]:
+        """List ``_shared`` and its dataset folders (on the flow); return the experiments to
+        read (of ``options.datasets`` only, when given)."""
+        if not self.shared_ok():
             return []
-        try:
-            datasets = entries(self.shared_str)
-        except OSError as exc:
-            self.problems.append(Problem(self.root / SHARED, f"cannot read: {reason(exc)}"))
+        read = read_folder(self.layer, (SHARED,), self.stamped)
+        if read.error is not None:
+            self.problems.append(Problem(self.path((SHARED,)), read.error))
             return []
-        self.stats["folders"] += 1
-        jobs: list[tuple[str, str]] = []
-        for ds in datasets:
-            kind = entry_kind(ds)
-            if kind == "symlink":
-                self._shared_symlink(ds.path)
-            elif kind != "folder":
-                continue
-            elif self.options.datasets is None or ds.name in self.options.datasets:
-                names = self._list_dataset(ds.name)
-                jobs.extend((os.path.join(ds.path, name), ds.name) for name in sorted(names or ()))
-                if names:
-                    self.shared_datasets.append(ds.name)
-            elif holds_a_folder(ds.path):
-                self.shared_datasets.append(ds.name)
+        self._listed((SHARED,), read)
+        self.shared.symlinks.extend(SharedSymlink(self.path((SHARED, n)), t) for n, t in read.pairs)
+        datasets = [name for name, kind in read.entries if kind == FOLDER_KIND]
+        wanted = self.options.datasets
+        jobs: list[Job] = []
+        reads = self.flow.map(
+            lambda ds: read_folder(self.layer, (SHARED, ds), self.stamped), datasets
+        )
+        for dataset, found in zip(datasets, reads, strict=True):
+            names = self._dataset(dataset, found)
+            if names:
+                self.shared.datasets.append(dataset)
+                if wanted is None or dataset in wanted:
+                    jobs.extend((dataset, name) for name in sorted(names))
         return jobs
 
-    def _list_dataset(self, dataset: str) -> dict[str, tuple[str, str]] | None:
-        """The real experiment folders of ``_shared/dataset`` by name (listed once)."""
-        if dataset not in self.listed:
-            path = os.path.join(self.shared_str, dataset)
-            names: dict[str, tuple[str, str]] | None = {}
-            try:
-                if not is_real_dir(path):
-                    # Missing, or a symlink (never followed: the walk judges links through it).
-                    raise FileNotFoundError(path)
-                with os.scandir(path) as it:
-                    for entry in it:
-                        if is_hidden(entry.name):
-                            continue
-                        kind = entry_kind(entry)
-                        if kind == "folder":
-                            key = (dataset, entry.name)
-                            names[entry.name] = key  # type: ignore[index]
-                            self.usual[f"{USUAL_PREFIX}{dataset}/{entry.name}"] = key
-                        elif kind == "symlink":
-                            self._shared_symlink(entry.path)
-                self.stats["folders"] += 1
-            except FileNotFoundError:
-                names = {}
-            except OSError as exc:
-                if is_real_dir(path):
-                    self.problems.append(Problem(Path(path), f"cannot read: {reason(exc)}"))
-                names = None
-            self.listed[dataset] = names
-        return self.listed[dataset]
+    def _dataset(self, dataset: str, read: FolderRead) -> dict[str, tuple[str, str]] | None:
+        """Take in the listing of ``_shared/dataset``: its real experiment folders by name."""
+        parts = (SHARED, dataset)
+        if read.error is not None:
+            self.problems.append(Problem(self.path(parts), read.error))
+            self.shared.listed[dataset] = None
+            return None
+        self._listed(parts, read)
+        with contextlib.suppress(OSError, NotImplementedError):
+            self.layer.kept(parts)  # experiments are read relative to it
+        names = {}
+        for name, kind in read.entries:
+            if kind == FOLDER_KIND:
+                key = (dataset, name)
+                names[name] = key
+                self.usual[f"{USUAL_PREFIX}{dataset}/{name}"] = key
+        self.shared.symlinks.extend(SharedSymlink(self.path((*parts, n)), t) for n, t in read.pairs)
+        self.shared.listed[dataset] = names
+        return names
 
-    def add_reads(self, jobs: list[tuple[str, str]], reads: list[ExperimentRead]) -> None:
+    def lookup(self, parts: Parts, name: str) -> str:
+        """What ``name`` is in the folder ``parts``: from a listing, else one lstat beneath the
+        root (remembered, and the folder stamped for the caches)."""
+        listed = self.kinds.get(parts)
+        if listed is not None and not is_hidden(name):
+            return listed.get(name, MISSING)
+        key = (parts, name)
+        kind = self.looked.get(key)
+        if kind is None:
+            if self.stamped and parts not in self.tree:
+                self.tree[parts] = self._stamp(parts)
+            kind = self.looked[key] = self.layer.lookup(parts, name)
+        return kind
+
+    def tree_stamps(self) -> list[tuple[Parts, Stamp | None]]:
+        """The stamps of every folder read outside experiments, and of every path a problem
+        names (the two changes a cached check result must see)."""
+        for problem in self.problems:
+            with contextlib.suppress(ValueError):
+                parts = problem.path.relative_to(self.root).parts
+                if parts not in self.tree:
+                    self.tree[parts] = self._stamp(parts)
+        return sorted(self.tree.items())
+
+    def _stamp(self, parts: Parts) -> Stamp | None:
+        if not parts:
+            return stamp_of(os.fstat(self.layer.fd))
+        try:
+            with self.layer.folder(parts[:-1]) as fd:
+                return stamp_at(fd, parts[-1])
+        except OSError:
+            return None
+
+    # -- experiments named by links --------------------------------------------------------
+
+    def prefetch(self, keys: Iterable[tuple[str, str]], read: bool) -> None:
+        """Find out on the flow which ``_shared/<D>/<E>`` are real folders (reading them when
+        ``read``), so that links to them are judged from that."""
+        todo: dict[str, list[tuple[str, str]]] = {}
+        for key in dict.fromkeys(keys):
+            known = ((SHARED, key[0]), key[1]) in self.looked or key in self.experiments
+            if not known and (SHARED, key[0]) not in self.kinds and self._dataset_ok(key[0]):
+                todo.setdefault(key[0], []).append(key)
+        order = interleave(todo.values())
+        work = self._read_linked if read else self._look_up
+        for key, (kind, found) in zip(order, self.flow.map(work, order), strict=True):
+            self.looked[((SHARED, key[0]), key[1])] = kind
+            if kind == FOLDER_KIND:
+                self.usual[f"{USUAL_PREFIX}{key[0]}/{key[1]}"] = key
+            if found is not None:
+                self.add_reads([key], [found])
+
+    def _dataset_ok(self, dataset: str) -> bool:
+        """Whether ``_shared/dataset`` is a real folder (a symlink there is noted once)."""
+        if not self.shared_ok():
+            return False
+        noted = ((SHARED,), dataset) in self.looked
+        try:
+            kind = self.lookup((SHARED,), dataset)
+        except OSError:
+            return False
+        if kind == SYMLINK and not noted and (SHARED,) not in self.kinds:
+            self._shared_symlink((SHARED,), dataset)
+        if kind == FOLDER_KIND:
+            with contextlib.suppress(OSError, NotImplementedError):
+                self.layer.kept((SHARED, dataset))  # experiments are read relative to it
+        return kind == FOLDER_KIND
+
+    def _look_up(self, key: tuple[str, str]) -> tuple[str, ExperimentRead | None]:
+        try:
+            with self.layer.folder((SHARED, key[0])) as fd:
+                return kind_at(fd, key[1]), None
+        except OSError:
+            return MISSING, None
+
+    def _read_linked(self, key: tuple[str, str]) -> tuple[str, ExperimentRead | None]:
+        dataset, name = key
+        try:
+            with self.layer.folder((SHARED, dataset)) as parent:
+                try:
+                    fd = open_folder(parent, name, FOLDER if self.options.read.lists else HANDLE)
+                except OSError:
+                    kind = kind_at(parent, name)
+                    if kind != FOLDER_KIND:
+                        return kind, None
+                    return kind, read_at(parent, dataset, name, self.options.read)
+                return FOLDER_KIND, read_open(fd, dataset, self.options.read)
+        except OSError:
+            return MISSING, None
+
+    def add_reads(self, jobs: Sequence[Job], reads: Sequence[ExperimentRead]) -> None:
         """Turn what the readers found into experiments of the model."""
         parents: dict[str, str] = {}
-        for (folder, dataset), read in zip(jobs, reads, strict=True):
-            name = os.path.basename(folder)
+        for (dataset, name), read in zip(jobs, reads, strict=True):
             # The key the listing made, which links share; its strings serve the experiment.
-            key = (self.listed.get(dataset) or {}).get(name) or (dataset, name)
+            key = (self.shared.listed.get(dataset) or {}).get(name) or (dataset, name)
             parent = parents.get(dataset)
             if parent is None:
-                parent = parents[dataset] = os.path.dirname(folder)
+                parent = parents[dataset] = os.path.join(self.root_str, SHARED, dataset)
             self.experiments[key] = Experiment(
                 key[0], key[1], parent, read.metadata, read.data, read.size
             )
-            self.shared_symlinks.extend(SharedSymlink(Path(p), t) for p, t in read.symlinks)
+            location = f"{parent}{os.sep}{name}"
+            self.shared.symlinks.extend(
+                SharedSymlink(Path(f"{location}{os.sep}{n}"), t) for n, t in read.symlinks
+            )
             self.stats["folders"] += read.folders
             self.stats["metadata"] += read.metadata.size >= 0
 
-    def prefetched(self, names: Sequence[str], workers: int) -> Iterator[Sequence[str]]:
-        """``names`` in runs whose batch folders ``workers`` processes have listed (added to
-        ``listings_before``), each as soon as it is ready; meanwhile this process lists the
-        dataset folders of ``_shared`` that links are judged against (when it does)."""
-        pool = fork_pool(workers) if workers > 1 else None
-        if pool is None:
-            yield names
+    # -- batches ---------------------------------------------------------------------------
+
+    def _batch_work(self, task: BatchTask) -> tuple[FolderRead, Sequence[BatchTask]]:
+        """The I/O of one task: a batch folder (whose dataset folders the link cache does not
+        vouch for come next), or one of its dataset folders."""
+        batch, dataset = task
+        if dataset is not None:
+            return read_links(self.layer, batch, dataset, self.stamped), ()
+        read = read_batch(self.layer, batch, self.stamped, self.listings_before)
+        known = {name for name, _ in read.children}
+        more = [(batch, n) for n, kind in read.entries if kind == FOLDER_KIND and n not in known]
+        return read, more
+
+    def read_batches(self, names: Sequence[str]) -> Iterator[tuple[BatchTask, FolderRead]]:
+        """Every batch folder and dataset folder of ``names``, as read (on the flow, or by
+        worker processes when there are many on a fast disk and nothing else to do)."""
+        listed = self.kinds.get(())
+        tasks: list[BatchTask] = []
+        for name in names:
+            kind = listed.get(name, MISSING) if listed is not None else None
+            if kind in (None, FOLDER_KIND):
+                tasks.append((name, None))
+        many = self.forks and len(tasks) >= PREFETCH_MIN and self.options.workers != 1
+        if self.flow.threaded or not many:
+            yield from self.flow.run(tasks, self._batch_work)
             return
-        folders = [os.path.join(self.root_str, name) for name in names]
+        pool = fork_pool(self.options.workers or default_workers())
+        if pool is None:
+            yield from self.flow.run(tasks, self._batch_work)
+            return
         with pool:
-            runs = range(0, len(folders), PREFETCH_CHUNK)
-            futures = [pool.submit(batch_listings, folders[i : i + PREFETCH_CHUNK]) for i in runs]
-            if self.lists and self._shared_root_ok():
-                with contextlib.suppress(OSError):
-                    for entry in entries(self.shared_str):
-                        if entry_kind(entry) == "folder":
-                            self._list_dataset(entry.name)
-            for i, future in zip(runs, futures, strict=True):
-                self.listings_before.update(future.result())
-                yield names[i : i + PREFETCH_CHUNK]
+            runs = [tasks[i : i + PREFETCH_CHUNK] for i in range(0, len(tasks), PREFETCH_CHUNK)]
+            global _WORKER_SCANNER
+            _WORKER_SCANNER = self
+            futures = [pool.submit(_worker_batches, run) for run in runs]
+            for future in futures:
+                yield from future.result()
 
-    def _shared_symlink(self, path: str) -> None:
-        with contextlib.suppress(OSError):  # vanished since the folder was listed
-            self.shared_symlinks.append(SharedSymlink(Path(path), os.readlink(path)))
+    def batches(self, names: Sequence[str]) -> dict[str, Batch]:
+        """Read and judge the batches ``names`` (in that order; a name that is not there is
+        left out)."""
+        folders: dict[str, FolderRead] = {}
+        contents: dict[str, dict[str, FolderRead]] = {}
+        for (name, dataset), read in self.read_batches(names):
+            if dataset is None:
+                folders[name] = read
+                contents.setdefault(name, {}).update(read.children)
+            else:
+                contents.setdefault(name, {})[dataset] = read
+        if not self.lists_shared:
+            self._prefetch_for(contents)
+        out: dict[str, Batch] = {}
+        for name in names:
+            batch = self._batch(name, folders.get(name), contents.get(name, {}))
+            if batch is not None:
+                out[name] = batch
+        return out
 
-    def experiment(self, dataset: str, name: str) -> Experiment | None:
-        """The experiment at ``_shared/dataset/name``, read on first use; None if not a folder."""
-        key = (dataset, name)
-        if key in self.experiments:
-            return self.experiments[key]
-        if self.options.shared == "all" or not self._is_folder(dataset, name):
-            return None
-        folder = os.path.join(self.shared_str, dataset, name)
-        self.add_reads([(folder, dataset)], [read_experiment(folder, dataset, self.options.read)])
-        return self.experiments[key]
+    @property
+    def lists_shared(self) -> bool:
+        """Whether links are judged against listings of every dataset folder."""
+        return self.options.shared == "all" or (
+            self.options.shared == "none" and self.options.batches is None
+        )
 
-    def _is_folder(self, dataset: str, name: str) -> bool:
-        """Whether ``_shared/dataset/name`` is a real folder, by lstat alone (remembered)."""
-        key = (dataset, name)
-        if key in self.present:
-            return True
-        if key in self.absent or not self._shared_root_ok():
-            return False
-        if is_real_dir(os.path.join(self.shared_str, dataset, name)):
-            self.present.add(key)
-            return True
-        self.absent.add(key)
-        return False
+    def _prefetch_for(self, contents: dict[str, dict[str, FolderRead]]) -> None:
+        keys = []
+        for batch, datasets in contents.items():
+            for dataset, read in datasets.items():
+                for _, target in read.pairs:
+                    key = named((batch, dataset), target, self.layer.inside)
+                    if key is not None:
+                        keys.append(key)
+        self.prefetch(keys, read=self.options.shared == "linked")
 
-    def _exists(self, dataset: str, name: str) -> bool | None:
-        """Whether the experiment folder exists, as cheaply as the mode allows (None: unsure)."""
-        if self.options.shared == "linked":
-            return self.experiment(dataset, name) is not None
-        if self.options.shared == "none" and self.options.batches is not None:
-            return self._is_folder(dataset, name)  # a few links: a look each is cheapest
-        names = self._listing(dataset)
-        if names is None or name not in names:
-            return None  # unreadable, missing, or not a plain folder: the walk will tell
-        return True
-
-    def _listing(self, dataset: str) -> dict[str, tuple[str, str]] | None:
-        names = self.listed.get(dataset, _UNLISTED)  # the hot path of a full scan: one lookup
-        if names is _UNLISTED:
-            names = self._list_dataset(dataset) if self._shared_root_ok() else {}
-        return names
-
-    # -- batches ------------------------------------------------------------------------
-
-    def batch_names(self) -> list[str]:
-        """Every ``batch_*`` entry at the top of the root (folders or not)."""
-        try:
-            return [e.name for e in entries(self.root_str) if e.name.startswith(BATCH_PREFIX)]
-        except OSError as exc:
-            self.problems.append(Problem(self.root, f"cannot read: {reason(exc)}"))
-            return []
-
-    def scan_batch(self, name: str) -> Batch | None:
-        """Read one batch's links (resolved against ``_shared``); None if it is not a folder."""
+    def _batch(
+        self, name: str, folder: FolderRead | None, contents: dict[str, FolderRead]
+    ) -> Batch | None:
         path = self.root / name
-        path_str = os.path.join(self.root_str, name)
-        try:
-            st = os.lstat(path_str)
-        except OSError:
-            return None
-        if not stat.S_ISDIR(st.st_mode):
-            kind = "symlink" if stat.S_ISLNK(st.st_mode) else "file"
-            return Batch(name, path, {}, strays=(Stray(name, None, name, path, kind),))
+        if folder is None or folder.error is not None:
+            kind = self._kind_of_batch(name)
+            if kind == MISSING:
+                return None
+            if kind != FOLDER_KIND:  # a file, or a symlink (never followed)
+                return Batch(name, path, {}, strays=(Stray(name, None, name, path, kind),))
+            error = folder.error if folder is not None and folder.error else "cannot read"
+            return Batch(name, path, {}, problems=(Problem(path, error, name),))
+        self._listed((name,), folder)
+        self._stray_stamps((name,), folder)
+        others = {n: (kind, held) for n, kind, held, _ in folder.strays}
         strays: list[Stray] = []
         problems: list[Problem] = []
         datasets: dict[str, tuple[Link, ...]] = {}
-        try:
-            listed = entries(path_str)
-        except OSError as exc:
-            problems.append(Problem(path, f"cannot read: {reason(exc)}", name))
-            return Batch(name, path, {}, problems=tuple(problems))
-        self.stats["folders"] += 1
-        for ds in listed:
-            kind = entry_kind(ds)
-            if kind == "vanished":
+        for dataset, kind in folder.entries:  # by name, strays among them as they come
+            if kind != FOLDER_KIND:
+                kind, held = others.get(dataset, (kind, None))
+                strays.append(Stray(name, None, dataset, path / dataset, kind, held))
                 continue
-            if kind != "folder":
-                strays.append(Stray(name, None, ds.name, Path(ds.path), kind, pointer(ds)))
-                continue
-            pairs = self._symlinks(name, ds.path, strays, problems)
-            if pairs is None:
-                continue
-            dataset, folder = ds.name, ds.path
-            links = []
-            usual, ok = self.usual, LinkState.OK
-            for link_name, target in pairs:
-                # The hot path: the usual target text, to a listed experiment of this dataset.
-                key = usual.get(target.rstrip("/"))
-                if key is not None and key[0] == dataset:
-                    # One string for many: a link is mostly named after its experiment, and
-                    # the links that reuse an experiment share its target text.
-                    link_name = key[1] if link_name == key[1] else link_name
-                    target = sys.intern(target)
-                    links.append(Link(name, dataset, link_name, folder, target, ok, key))
-                    continue
-                state, key, detail = resolve(self.root, dataset, folder, target, self._exists)
-                links.append(Link(name, dataset, link_name, folder, target, state, key, detail))
-            self.stats["links"] += len(links)
-            datasets[ds.name] = tuple(links)
+            read = contents.get(dataset)
+            links = self._links(name, dataset, read, strays, problems) if read else None
+            if links is not None:
+                datasets[dataset] = links
         if self.progress is not None:
             self.progress.add(links=sum(len(v) for v in datasets.values()))
         return Batch(name, path, datasets, tuple(strays), tuple(problems))
 
-    def _symlinks(
-        self, batch: str, folder: str, strays: list[Stray], problems: list[Problem]
-    ) -> Sequence[tuple[str, str]] | None:
-        """(name, target) of each symlink of a batch dataset folder, sorted; anything else
-        becomes a stray. None when the folder cannot be read (a problem says why)."""
-        keeping = self.listings is not None
-        seen = stamp(folder) if keeping or self.listings_before else None
-        earlier = self.listings_before.get(folder) if seen is not None else None
-        if earlier is not None and earlier[0] == seen:
-            if self.listings is not None:
-                self.listings[folder] = earlier
-            return earlier[1]
+    def _kind_of_batch(self, name: str) -> str:
         try:
-            pairs, others, complete = read_symlinks(folder)
-        except OSError as exc:
-            problems.append(Problem(Path(folder), f"cannot read: {reason(exc)}", batch))
+            return self.lookup((), name)
+        except OSError:
+            return MISSING
+
+    def _stray_stamps(self, parts: Parts, read: FolderRead) -> None:
+        if self.stamped:
+            for n, _, _, seen in read.strays:
+                stray = (*parts, n)
+                self.tree[stray] = seen  # a pointer file's content matters (BC106)
+
+    def _links(
+        self,
+        batch: str,
+        dataset: str,
+        read: FolderRead,
+        strays: list[Stray],
+        problems: list[Problem],
+    ) -> tuple[Link, ...] | None:
+        """Judge the links of one batch dataset folder; its other entries become strays."""
+        parts = (batch, dataset)
+        folder = os.path.join(self.root_str, batch, dataset)
+        if read.error is not None:
+            problems.append(Problem(Path(folder), read.error, batch))
             return None
-        self.stats["folders"] += 1
-        dataset = os.path.basename(folder)
-        for item in by_name(others):
-            kind = entry_kind(item)
-            if kind != "vanished":
-                held = pointer(item)
-                strays.append(Stray(batch, dataset, item.name, Path(item.path), kind, held))
-        if complete and seen is not None and self.listings is not None:
-            self.listings[folder] = (seen, tuple(pairs))
-        return pairs
+        if self.stamped:
+            self.tree[parts] = read.stamp
+        if not read.cached:
+            self.stats["folders"] += 1
+            self._stray_stamps(parts, read)
+        for n, kind, held, _ in read.strays:
+            strays.append(Stray(batch, dataset, n, Path(folder, n), kind, held))
+        if self.listings is not None and read.complete:
+            assert read.stamp is not None
+            kept = f"{batch}/{dataset}"
+            earlier = self.listings_before.get(kept) if read.cached else None
+            # The very entry loaded, when taken from the cache: an unchanged file is not rewritten.
+            self.listings[kept] = earlier or (read.stamp, read.pairs)
+        links = []
+        usual, ok, inside = self.usual, LinkState.OK, self.layer.inside
+        for link_name, target in read.pairs:
+            # The hot path: the usual target text, to a known experiment of this dataset.
+            key = usual.get(target.rstrip("/"))
+            if key is not None and key[0] == dataset:
+                # One string for many: a link is mostly named after its experiment, and
+                # the links that reuse an experiment share its target text.
+                link_name = key[1] if link_name == key[1] else link_name
+                target = sys.intern(target)
+                links.append(Link(batch, dataset, link_name, folder, target, ok, key))
+                continue
+            state, key, detail = judge(parts, link_name, dataset, target, self.lookup, inside)
+            links.append(Link(batch, dataset, link_name, folder, target, state, key, detail))
+        self.stats["links"] += len(links)
+        return tuple(links)
+
+
+_WORKER_SCANNER: _Scanner | None = None  # set before the fork: workers use its layer and cache
+
+
+def _worker_batches(tasks: list[BatchTask]) -> list[tuple[BatchTask, FolderRead]]:
+    assert _WORKER_SCANNER is not None
+    return list(Flow(1).run(tasks, _WORKER_SCANNER._batch_work))
 
 
 def scan(root: Path, options: ScanOptions | None = None, progress: Progress | None = None) -> Store:
@@ -347,44 +501,48 @@ def scan(root: Path, options: ScanOptions | None = None, progress: Progress | No
 def scan_stamped(
     root: Path, options: ScanOptions | None = None, progress: Progress | None = None
 ) -> tuple[Store, Stamps | None]:
-    """:func:`scan`, and the experiments' stamps summed up when a cache is in use and all were
-    taken (what a cached check result is held against).
+    """:func:`scan`, and the stamps of everything it read when a cache is in use and every
+    experiment was stamped (what a cached check result is held against).
 
-    A full scan reads the experiments in worker processes while this one reads the batches,
-    and takes unchanged experiments from the cache when ``options.cache_dir`` is set.
+    A full scan reads the experiments (on the I/O threads, or in worker processes on a fast
+    disk) while this thread reads the batches, and takes unchanged experiments from the cache
+    when ``options.cache_dir`` is set.
     """
     options = options or ScanOptions()
-    scanner = _Scanner(root, options, progress)
+    layer, flow = open_layer(root, options)
+    with layer, flow:
+        return _scan(_Scanner(layer, flow, options, progress), options, progress)
+
+
+def _scan(
+    scanner: _Scanner, options: ScanOptions, progress: Progress | None
+) -> tuple[Store, Stamps | None]:
+    names = scanner.list_root() if options.batches is None or options.shared == "all" else []
+    if options.batches is not None:
+        names = list(options.batches)
+    if options.shared != "none":
+        scanner.shared_ok()  # one more timed open before the pace is settled
     reads: Reads | None = None
-    jobs: list[tuple[str, str]] = []
+    jobs: list[Job] = []
     cache = None
-    if options.shared == "all":
+    if scanner.lists_shared:
         jobs = scanner.list_shared()
+    if options.shared == "all":
         cached: dict[str, ExperimentRead] | None = None
         # Without metadata a read is two folder listings: no dearer than checking a cache entry.
         if options.cache_dir is not None and options.read.metadata:
-            cache = ScanCache(options.cache_dir, root, options.read)
+            cache = ScanCache(options.cache_dir, scanner.root, options.read)
             cached = cache.load()
         workers = options.workers or default_workers()
         done = progress.add_experiments if progress is not None else (lambda _n: None)
-        reads = Reads(jobs, options.read, cached, workers, done)
+        reads = Reads(scanner.layer, jobs, options.read, cached, scanner.flow, workers, done)
     link_cache = None
     if options.cache_dir is not None and options.batches is None:  # worth it for all batches
-        link_cache = LinkCache(options.cache_dir, root)
+        link_cache = LinkCache(options.cache_dir, scanner.root)
         scanner.listings_before = link_cache.load()
         scanner.listings = {}
-    names = scanner.batch_names() if options.batches is None else list(options.batches)
-    runs: Iterable[Sequence[str]] = [names]
-    if reads is None and not scanner.listings_before and len(names) >= PREFETCH_MIN:
-        # Both cores are free: workers list the batch folders while this process lists
-        # _shared (to judge links by), then resolves what they read as it comes.
-        runs = scanner.prefetched(names, options.workers or default_workers())
-    batches: dict[str, Batch] = {}
-    for run in runs:
-        for name in run:
-            batch = scanner.scan_batch(name)
-            if batch is not None:
-                batches[name] = batch
+    scanner.forks = reads is None and not scanner.listings_before
+    batches = scanner.batches(names)
     if link_cache is not None and scanner.listings is not None:
         link_cache.save(list(scanner.listings.items()))
     stamps = None
@@ -392,18 +550,17 @@ def scan_stamped(
         results = reads.results()
         scanner.add_reads(jobs, results)
         if cache is not None:
-            folders = [folder for folder, _ in jobs]
-            cache.save(list(zip(folders, results, strict=True)))
-            stamps = Stamps.of(folders, [read.signature for read in results])
+            cache.save([(cache_key(job), read) for job, read in zip(jobs, results, strict=True)])
+            stamps = Stamps.of(scanner.tree_stamps(), jobs, [read.signature for read in results])
     if progress is not None:
         progress.done()
     store = Store(
-        root=root,
+        root=scanner.root,
         batches=batches,
         experiments=dict(sorted(scanner.experiments.items())),
-        shared_symlinks=tuple(sorted(scanner.shared_symlinks, key=lambda s: s.path)),
+        shared_symlinks=tuple(sorted(scanner.shared.symlinks, key=lambda s: s.path)),
         problems=tuple(scanner.problems),
-        shared_datasets=tuple(scanner.shared_datasets),
+        shared_datasets=tuple(scanner.shared.datasets),
         shared_complete=options.shared == "all" and options.datasets is None,
         batches_complete=options.batches is None,
         data_checked=options.read.data,
@@ -415,16 +572,18 @@ def scan_stamped(
 def load_experiments(
     root: Path, keys: Iterable[tuple[str, str]], options: ScanOptions | None = None
 ) -> Store:
-    """A store holding only the named shared experiments (for lookups that show a few)."""
+    """A store holding only the named shared experiments (for lookups that show a few); a key
+    that names no real experiment folder beneath the root is left out."""
     options = options or ScanOptions(batches=(), shared="linked")
-    scanner = _Scanner(root, options, None)
-    for key in keys:
-        scanner.experiment(*key)
+    layer, flow = open_layer(root, options)
+    with layer, flow:
+        scanner = _Scanner(layer, flow, options, None)
+        scanner.prefetch([key for key in keys if is_name(key[0]) and is_name(key[1])], read=True)
     return Store(
         root=root,
         batches={},
         experiments=dict(sorted(scanner.experiments.items())),
-        shared_symlinks=tuple(scanner.shared_symlinks),
+        shared_symlinks=tuple(scanner.shared.symlinks),
         problems=tuple(scanner.problems),
         data_checked=options.read.data,
         stats=dict(scanner.stats),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Result, experiment, make_tree, snapshot
@@ -123,26 +125,27 @@ def test_bad_arguments_are_usage_errors(
 LONG_BATCH = "batch_20250106_" + "interrupted_" * 5
 
 
-def deep_store(tmp_path: Path) -> tuple[Path, str]:
-    """A store so deep that CB's link path is over PATH_MAX while everything else fits.
+def failing_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A store whose second link cannot be written: ``os.symlink`` fails for it (ENOSPC).
 
-    The second link's creation then really fails (ENAMETOOLONG) after the first was made: an
-    interruption between links, without mocks, whoever runs the tests (root ignores chmod).
+    Links are written relative to a handle of their folder (never by a full path), so no
+    path length makes the write fail; the disk running full between two links is what is
+    left, and that takes a stand-in.
     """
-    limit = os.pathconf(tmp_path, "PC_PATH_MAX")
-    long_name = "temp07_topp10_gpt4o_" + "x" * 180
-    length = (
-        limit - 50 - len(long_name)
-    )  # root + "/_shared/CB/<long>/experiment_metadata.json" fits
-    root = tmp_path
-    while len(str(root)) < length:
-        root = root / ("d" * min(200, max(1, length - len(str(root)) - 1)))
-    assert len(str(root / LONG_BATCH / "CB" / long_name)) >= limit
+    long_name = "temp07_topp10_gpt4o_full"
     spec = {
         **experiment("Copa", "temp07_topp10_gpt4o", "batch_20241229_t", 0.7, 1.0),
         **experiment("CB", long_name, "batch_20241229_t", 0.7, 1.0),
     }
-    return make_tree(root, spec), long_name
+    write = os.symlink
+
+    def symlink(target: str, name: str, *args: Any, **kwargs: Any) -> None:
+        if os.fspath(name).endswith(long_name):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+        write(target, name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "symlink", symlink)
+    return make_tree(tmp_path / "store", spec), long_name
 
 
 def _entries(folder: Path) -> dict[str, str]:
@@ -158,9 +161,9 @@ def _entries(folder: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("command", ["link", "plan"])
 def test_a_run_that_fails_between_links_leaves_only_whole_links(
-    cli: Callable[..., Result], tmp_path: Path, command: str
+    cli: Callable[..., Result], tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, long_name = deep_store(tmp_path)
+    root, long_name = failing_store(tmp_path, monkeypatch)
     if command == "link":
         argv = ["link", LONG_BATCH, "Copa/temp07_topp10_gpt4o", f"CB/{long_name}"]
     else:
@@ -172,7 +175,7 @@ def test_a_run_that_fails_between_links_leaves_only_whole_links(
         argv = ["plan", str(tmp_path / "s.yaml"), "--batch", LONG_BATCH, "--apply"]
     result = cli("--root", str(root), *argv)
     assert result.code == 1
-    assert "File name too long" in result.err
+    assert "No space left on device" in result.err
     assert "1 link(s) were created before it" in result.err
     assert result.err.count("\n") == 1
     batch = root / LONG_BATCH

@@ -105,14 +105,16 @@ def test_yaml_lists_only_what_to_generate_as_metadata_a_pipeline_writes(
     assert result.code == 0, result.err
     doc = yaml.safe_load(result.out)
     assert doc["batch"] == BATCH
-    assert [e["experiment_name"] for e in doc["generate"]] == [
-        "temp07_topp06_gpt4o",
-        "temp07_topp10_gpt4o",
+    assert [e["experiment"] for e in doc["generate"]] == [
+        "Copa/temp07_topp06_gpt4o",
+        "Copa/temp07_topp10_gpt4o",
     ]
-    entry = doc["generate"][0]
-    assert entry["shared_path"] == "Data_v2/synthetic/_shared/Copa/temp07_topp06_gpt4o"
+    assert doc["generate"][0]["shared_path"] == "Data_v2/synthetic/_shared/Copa/temp07_topp06_gpt4o"
+    entry = doc["generate"][0]["metadata"]
+    assert entry["experiment_name"] == "temp07_topp06_gpt4o"
     assert entry["original_batch"] == BATCH
     assert entry["experiment_purpose"] == "top_p_study"
+    assert "created_at" not in entry  # the pipeline's (or add's) to set
     assert entry["generation"] == {
         "model": "gpt-4o",
         "temperature": 0.7,
@@ -125,11 +127,10 @@ def test_yaml_lists_only_what_to_generate_as_metadata_a_pipeline_writes(
 def generate(root: Path, entries: list[dict[str, Any]]) -> None:
     """What a generation pipeline does with the yaml list: metadata plus data in _shared."""
     for entry in entries:
-        meta = {k: v for k, v in entry.items() if k != "shared_path"}
-        meta["created_at"] = "2025-01-06T12:00:00"
-        folder = root / "_shared" / entry["dataset"] / entry["experiment_name"]
+        meta = {**entry["metadata"], "created_at": "2025-01-06T12:00:00"}
+        folder = root / "_shared" / meta["dataset"] / meta["experiment_name"]
         make_tree(
-            folder, {"experiment_metadata.json": meta, f"{entry['dataset']}/train.jsonl": "{}\n"}
+            folder, {"experiment_metadata.json": meta, f"{meta['dataset']}/train.jsonl": "{}\n"}
         )
 
 
@@ -290,8 +291,8 @@ def test_a_taken_name_gets_a_fingerprint_suffix(cli: Callable[..., Result], root
     meta["parameter_fingerprint"] = fingerprint(meta)
     meta_path.write_text(json.dumps(meta))
     doc = yaml.safe_load(plan(cli, "--format", "yaml").out)
-    names = [e["experiment_name"] for e in doc["generate"]]
-    fp = doc["generate"][0]["parameter_fingerprint"]
+    names = [e["metadata"]["experiment_name"] for e in doc["generate"]]
+    fp = doc["generate"][0]["metadata"]["parameter_fingerprint"]
     assert names == [f"temp07_topp06_gpt4o_{fp[:8]}", "temp07_topp10_gpt4o"]
 
 
@@ -301,7 +302,7 @@ def test_configurations_that_share_a_name_both_get_a_suffix(
     (root.parents[1] / "sweep.yaml").write_text(
         SWEEP.replace("top_p: [0.6, 0.8, 0.9, 1.0]", "top_p: [0.6]\n  max_tokens: [256, 512]")
     )
-    entries = yaml.safe_load(plan(cli, "--format", "yaml").out)["generate"]
+    entries = [e["metadata"] for e in yaml.safe_load(plan(cli, "--format", "yaml").out)["generate"]]
     assert [e["experiment_name"] for e in entries] == [
         f"temp07_topp06_gpt4o_{e['parameter_fingerprint'][:8]}" for e in entries
     ]

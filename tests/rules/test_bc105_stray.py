@@ -1,4 +1,4 @@
-"""BC105: what does not belong in a batch, including links checked out as files."""
+"""BC105: what does not belong in a batch (a link checked out as a file is BC106)."""
 
 from __future__ import annotations
 
@@ -20,22 +20,23 @@ def test_strays(tmp_path: Path) -> None:
             f"{TEMP}/CB": "-> ../../_shared/CB",
             "batch_20250101_file": "not a folder\n",
             f"{TEMP}/Copa/.hidden": "ignored\n",
+            f"{TEMP}/CB_pointer": "../_shared/CB/\n",
         }
     )
     root = make_tree(tmp_path / "store", spec)
     os.mkfifo(root / TEMP / "Copa" / "fifo")
     assert found(root, "BC105") == {
         ("BC105", f"{TEMP}/Copa/copied"),
-        ("BC105", f"{TEMP}/Copa/pointer"),
         ("BC105", f"{TEMP}/Copa/notes.txt"),
         ("BC105", f"{TEMP}/Copa/fifo"),
         ("BC105", f"{TEMP}/README.md"),
         ("BC105", f"{TEMP}/CB"),
+        ("BC105", f"{TEMP}/CB_pointer"),
         ("BC105", "batch_20250101_file"),
     }
     said = messages(root, "BC105")
-    assert said[f"{TEMP}/Copa/pointer"] == (
-        "a file holding the path '../../_shared/Copa/temp05_topp10_gpt4o/': a symlink checked "
+    assert said[f"{TEMP}/CB_pointer"] == (
+        "a file holding the path '../_shared/CB/': a symlink checked "
         "out with core.symlinks=false (enable symlinks and check out again)"
     )
     assert "copied data" in said[f"{TEMP}/Copa/copied"]

@@ -45,7 +45,6 @@ from batchcheck.result_cache import ResultCache
 from batchcheck.scan import ScanOptions, scan_stamped
 from batchcheck.scan.cache import RACY_NS, ScanCache
 from batchcheck.scan.experiments import ReadOptions, read_experiment
-from batchcheck.stamps import signature
 
 META = "experiment_metadata.json"
 # Enough experiments for the scan to read them in worker processes.
@@ -464,8 +463,8 @@ def test_scan_cache_round_trip_gives_equal_reads(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "store", base_spec())
     options = ReadOptions()
     reads = {
-        str(folder): read_experiment(
-            str(folder), folder.parent.name, options, signature(str(folder), folder.parent.name)
+        f"{folder.parent.name}/{folder.name}": read_experiment(
+            folder, folder.parent.name, options, stamped=True
         )
         for folder in sorted(root.glob("_shared/*/*"))
     }
@@ -499,11 +498,11 @@ def test_result_cache_round_trip_and_a_change(tmp_path: Path) -> None:
         return made
 
     cache().save(store, stamps, result)
-    assert cache().lookup(1) == result
-    assert ResultCache(tmp_path / "cache", root, options.read, "other").lookup(1) is None
+    assert cache().lookup(options) == result
+    assert ResultCache(tmp_path / "cache", root, options.read, "other").lookup(options) is None
     edit_in_place(
         root / "_shared/Copa/temp05_topp10_gpt4o" / META,
         b'"max_tokens": 256',
         b'"max_tokens": 512',
     )
-    assert cache().lookup(1) is None
+    assert cache().lookup(options) is None
