@@ -127,20 +127,6 @@ def examples() -> dict[str, str]:
     return dict(re.findall(r"<!-- example: (\w+) -->\n```python\n(.*?)```", text, re.S))
 
 
-# Stands in for Hugging Face ``datasets`` where it is not installed (it needs pyarrow, pandas
-# and numpy): the same call, reading the same files, so the example's path logic is what runs.
-DATASETS_STAND_IN = """
-import json
-from pathlib import Path
-
-def load_dataset(kind, data_dir, split):
-    assert kind == "json" and split == "train"
-    files = sorted(p for p in Path(data_dir).rglob("*") if p.suffix in (".json", ".jsonl"))
-    assert files, f"no JSON files in {data_dir}"
-    return [json.loads(line) for f in files for line in f.read_text().splitlines() if line]
-"""
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A data repository: the example store and sweeps, and a pyproject.toml naming the store."""
@@ -152,14 +138,10 @@ def project(tmp_path: Path) -> Path:
 
 
 def run_example(name: str, cwd: Path) -> str:
+    """Run a docs/api.md example as its own process; the training example loads the data with
+    the real Hugging Face ``datasets`` (a dev dependency), offline, its cache in ``cwd``."""
     env = {k: v for k, v in os.environ.items() if k != "BATCHCHECK_ROOT"}
-    try:
-        import datasets  # noqa: F401
-    except ImportError:
-        stand_in = cwd / "stand-in"
-        stand_in.mkdir(exist_ok=True)
-        (stand_in / "datasets.py").write_text(DATASETS_STAND_IN)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stand_in), env.get("PYTHONPATH")]))
+    env.update(HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", HF_HOME=str(cwd / "hf-home"))
     proc = subprocess.run(
         [sys.executable, "-c", examples()[name]], cwd=cwd, env=env, capture_output=True, text=True
     )
