@@ -12,7 +12,7 @@ DS      = $(if $(DATASET),--dataset "$(DATASET)")
 VERB    = $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
 DRY     = $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
-.PHONY: help install test lint format report check list-batches list-batch-experiments \
+.PHONY: help install test test-long lint format report check list-batches list-batch-experiments \
         list-shared-experiments list-data-paths resolve-data-path compare-experiments \
         fingerprint check-configs bench plan link add walkthrough mv gc fix diff demo-store clean
 
@@ -29,6 +29,9 @@ install: $(STAMP) ## create .venv and install batchcheck with its dev tools
 
 test: $(STAMP) ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-long: $(STAMP) ## the long tests too (the report of a generated 10k store in Chromium)
+	BATCHCHECK_LONG=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests/report
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -105,8 +108,9 @@ check-configs: $(STAMP) ## store paths named in training configs FILES="a.yaml b
 	@test -n "$(FILES)" || { echo 'make check-configs FILES="configs/train.yaml ..."' >&2; exit 2; }
 	$(BC) check-configs $(FILES) $(FMT)
 
-bench: $(STAMP) ## time every command against the bare I/O baseline (SIZE=100000, SIZES=1000,10000,100000)
-	$(BIN)/python benchmarks/run.py --sizes $(or $(SIZES),$(SIZE),100000) --repeat $(or $(REPEAT),3)
+bench: $(STAMP) ## time every command against its yardstick (SIZE=, SIZES=, SHAPES=own,wide,grouped; NETFS=1 DELAY_US= NET_SIZE=)
+	$(BIN)/python benchmarks/run.py --sizes $(or $(SIZES),$(SIZE),100000) --shapes $(or $(SHAPES),own) \
+	  --repeat $(or $(REPEAT),3) $(if $(filter 1 yes true,$(NETFS)),--netfs --delay-us $(or $(DELAY_US),1000) --net-size $(or $(NET_SIZE),10000))
 
 clean: ## remove the venv, caches and generated reports
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

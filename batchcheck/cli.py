@@ -17,12 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from batchcheck import __version__
+from batchcheck import __version__, helptext
 from batchcheck.commands import COMMANDS, load
 from batchcheck.config import Settings, load_settings
 from batchcheck.context import Context
 from batchcheck.errors import NotFound, UsageError
 from batchcheck.formats.symbols import pick
+from batchcheck.names import printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,7 +92,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ``only`` names the command a command line runs: the other modules are then not imported
     (their subparsers stay empty, as nothing will parse with them).
     """
-    parser = _Parser(prog="batchcheck", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="batchcheck",
+        description=helptext.DESCRIPTION,
+        epilog=helptext.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"batchcheck {__version__}")
     _global_options(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -100,11 +106,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name)
             continue
         module = load(name)
-        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        cmd = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.HELP,
+            epilog=helptext.epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         # SUPPRESS: a value given after the command overrides one given before it.
         _global_options(cmd, argparse.SUPPRESS)
         module.add_arguments(cmd)
-        cmd.set_defaults(module=module)
+        cmd.set_defaults(module=module, top_parser=parser)
     return parser
 
 
@@ -140,14 +152,17 @@ def _loaded(args: argparse.Namespace, needs_root: bool, cwd: Path) -> Settings:
         return Settings(root=cwd, root_source="none")
 
 
-def _cache_dir(args: argparse.Namespace, cwd: Path) -> Path | None:
+def _cache_dir(args: argparse.Namespace, cwd: Path) -> tuple[Path | None, str | None]:
+    """The cache folder to use (None: no cache), and why one was refused."""
     if args.no_cache:
-        return None
-    if args.cache_dir:
-        return cwd / args.cache_dir
-    from batchcheck.records import default_dir
+        return None, None
+    from batchcheck.records import default_dir, untrusted_dir
 
-    return default_dir()
+    folder = cwd / args.cache_dir if args.cache_dir else default_dir()
+    why = untrusted_dir(folder)
+    if why:
+        return None, f"cache folder {folder} {why}: not used (--no-cache to silence this)"
+    return folder, None
 
 
 def _batch_output(out: TextIO) -> None:
@@ -176,11 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status."""
     args = None
     try:
-        args = build_parser(_command_named(argv)).parse_args(argv)
+        named = _command_named(argv)
+        # Completion describes every command: it needs them all built.
+        args = build_parser(None if named == "completion" else named).parse_args(argv)
         if args.command is None:
             raise UsageError("a command is needed (see 'batchcheck --help')")
         module = args.module
         cwd = Path.cwd()
+        cache_dir, refused = _cache_dir(args, cwd)
         _batch_output(sys.stdout)
         ctx = Context(
             settings=_settings(args, module.NEEDS_ROOT, cwd),
@@ -188,8 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             symbols=pick(sys.stdout, bool(args.no_emoji)),
             cwd=cwd,
             show_progress=not args.quiet and sys.stderr.isatty(),
-            cache_dir=_cache_dir(args, cwd),
+            cache_dir=cache_dir,
         )
+        for warning in (*ctx.settings.warnings, *([refused] if refused else [])):
+            print(f"batchcheck: warning: {printable(warning)}", file=sys.stderr)
         # A run builds hundreds of thousands of small objects and then ends: collection passes
         # would cost more than they free (3x on a 100k-experiment listing).
         gc.disable()
@@ -201,10 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # BrokenPipe case below.
             sys.stdout.flush()
     except UsageError as exc:
-        print(f"batchcheck: error: {exc}", file=sys.stderr)
+        print(f"batchcheck: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except NotFound as exc:
-        print(f"batchcheck: {exc}", file=sys.stderr)
+        print(f"batchcheck: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("batchcheck: interrupted", file=sys.stderr)
@@ -216,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args is not None and getattr(args, "traceback", False):
             traceback.print_exc()
         print(
-            f"batchcheck: internal error: {type(exc).__name__}: {exc} "
+            f"batchcheck: internal error: {type(exc).__name__}: {printable(str(exc))} "
             "(run with --traceback for details)",
             file=sys.stderr,
         )

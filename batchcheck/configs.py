@@ -5,13 +5,19 @@ is taken as a possible path, relative to the config's folder, the current folder
 repository root (or absolute). Strings that land under the store root are judged against one
 scan of just the batches they need; everything else in the config is ignored.
 
+Mapping keys are judged like values (data mixtures written as ``{path: weight}``). A string
+with OmegaConf/Hydra interpolations (``${paths.root}/batch_x/...``, ``${oc.env:VAR,default}``)
+is resolved with OmegaConf against its own file and the environment first; a glob (``*``,
+``?``, ``[...]``) is a path when a store path matches it.
+
 Codes (SPEC section 6): BC500 the config cannot be read, BC501 a path that does not resolve,
 BC502 a ``_shared`` path where a batch path exists, BC503 an experiment folder named instead of
-its training data folder.
+its training data folder, BC504 an interpolated path that cannot be resolved here.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
 import os
@@ -20,7 +26,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from batchcheck.config import Settings
 from batchcheck.findings import Finding, Severity
@@ -36,13 +42,18 @@ UNREADABLE = "BC500"
 UNRESOLVED = "BC501"
 SHARED_PATH = "BC502"
 EXPERIMENT_FOLDER = "BC503"
+UNINTERPOLATED = "BC504"
 
 SEVERITY = {
     UNREADABLE: Severity.ERROR,
     UNRESOLVED: Severity.ERROR,
     SHARED_PATH: Severity.WARNING,
     EXPERIMENT_FOLDER: Severity.WARNING,
+    UNINTERPOLATED: Severity.WARNING,
 }
+# Config files a folder argument (or a configured glob naming a folder) stands for.
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+_INTERPOLATION = "${"
 
 _YAML_STR = "tag:yaml.org,2002:str"
 # In text that already parsed as JSON, quotes only ever delimit strings.
@@ -52,10 +63,21 @@ _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 
 @dataclass(frozen=True)
 class ConfigString:
-    """A string value of a config and the line it starts on (1-based)."""
+    """A string (a value or a mapping key) of a config and the line it starts on (1-based).
+
+    ``resolved``: the text after OmegaConf interpolation when it holds one (None: no
+    interpolation, or ``problem`` says why it could not be resolved).
+    """
 
     text: str
     line: int
+    resolved: str | None = None
+    problem: str | None = None
+
+    @property
+    def judged(self) -> str:
+        """The text that is taken as a path."""
+        return self.text if self.resolved is None else self.resolved
 
 
 @dataclass(frozen=True)
@@ -91,7 +113,7 @@ def parse_config(path: Path, text: str) -> Config:
 def _read_json(path: Path, text: str) -> Config:
     """JSON has no positions, so the string tokens of the (valid) text are found by scanning."""
     try:
-        json.loads(text)
+        data = json.loads(text)
     except ValueError as exc:
         line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
@@ -99,13 +121,10 @@ def _read_json(path: Path, text: str) -> Config:
     strings = []
     line, last = 1, 0
     for match in _JSON_STRING.finditer(text):
-        after = _JSON_SPACE.match(text, match.end())
-        if after is not None and text.startswith(":", after.end()):
-            continue  # an object key, not a value
         line += text.count("\n", last, match.start())
         last = match.start()
         strings.append(ConfigString(json.loads(match.group()), line))
-    return Config(path, tuple(strings))
+    return Config(path, tuple(_interpolated(strings, [data])))
 
 
 def _read_yaml(path: Path, text: str) -> Config:
@@ -114,11 +133,12 @@ def _read_yaml(path: Path, text: str) -> Config:
 
     loader = yaml.SafeLoader(text)
     strings: list[ConfigString] = []
+    documents: list[Any] = []
     try:
         while loader.check_node():
             node = loader.get_node()
             # Constructing is what refuses tags like !!python/object: composing alone accepts them.
-            loader.construct_document(node)
+            documents.append(loader.construct_document(node))
             strings.extend(_yaml_strings(node))
     except yaml.YAMLError as exc:
         return Config(path, error=_yaml_error(exc), error_line=_yaml_line(exc))
@@ -126,11 +146,11 @@ def _read_yaml(path: Path, text: str) -> Config:
         return Config(path, error=f"not valid YAML: {exc}")
     finally:
         loader.dispose()
-    return Config(path, tuple(strings))
+    return Config(path, tuple(_interpolated(strings, documents)))
 
 
 def _yaml_strings(root: yaml.Node | None) -> Iterator[ConfigString]:
-    """String scalars among the values of a node tree; an alias is walked once (no cycles)."""
+    """String scalars among the keys and values of a node tree; an alias is walked once."""
     import yaml
 
     stack, seen = [root] if root is not None else [], set()
@@ -143,7 +163,7 @@ def _yaml_strings(root: yaml.Node | None) -> Iterator[ConfigString]:
             if node.tag == _YAML_STR:
                 yield ConfigString(node.value, node.start_mark.line + 1)
         elif isinstance(node, yaml.MappingNode):
-            stack.extend(value for _, value in reversed(node.value))
+            stack.extend(item for pair in reversed(node.value) for item in reversed(pair))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
 
@@ -162,6 +182,64 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
 def _yaml_line(exc: yaml.YAMLError) -> int | None:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     return mark.line + 1 if mark is not None else None
+
+
+# -- interpolation ----------------------------------------------------------------------------
+
+# A key no config uses, set for a moment on the loaded config to resolve one string in it.
+_SCRATCH = "__batchcheck_interpolation__"
+
+
+def _interpolated(strings: list[ConfigString], documents: list[Any]) -> Iterator[ConfigString]:
+    """Each string, those holding ``${`` resolved with OmegaConf against the first document
+    that is a mapping (as Hydra composes one); absolute interpolations and resolvers such as
+    ``oc.env`` work, relative ones (``${.x}``) are taken from the top."""
+    if not any(_INTERPOLATION in s.text and looks_like_path(s.text) for s in strings):
+        yield from strings
+        return
+    resolve = _resolver(next((d for d in documents if isinstance(d, dict)), {}))
+    for string in strings:
+        if _INTERPOLATION in string.text and looks_like_path(string.text):
+            value, problem = resolve(string.text)
+            yield ConfigString(string.text, string.line, value, problem)
+        else:
+            yield string
+
+
+def _resolver(document: dict[Any, Any]) -> Any:
+    """``text -> (resolved, None) | (None, why not)`` over one loaded document."""
+    try:
+        from omegaconf import OmegaConf
+    except ImportError:
+        return lambda text: (
+            None,
+            "OmegaConf is not installed (pip install 'batchcheck[hydra]')",
+        )
+    try:
+        config = OmegaConf.create(document)
+    except Exception as exc:  # OmegaConf refuses what YAML allows (e.g. non-string keys)
+        message = _one_line(exc)
+        return lambda text: (None, f"OmegaConf cannot load the config: {message}")
+
+    def resolve(text: str) -> tuple[str | None, str | None]:
+        try:
+            config[_SCRATCH] = text
+            value = config[_SCRATCH]
+        except Exception as exc:  # any resolver may raise anything: it is data here
+            return None, _one_line(exc)
+        finally:
+            if _SCRATCH in config:
+                del config[_SCRATCH]
+        if not isinstance(value, str):
+            return None, f"it resolves to {type(value).__name__}, not a string"
+        return value, None
+
+    return resolve
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 # -- locating store paths ------------------------------------------------------------------
@@ -273,7 +351,52 @@ class _Judge:
         self.index = index
 
     def verdicts(self, text: str, parts: tuple[str, ...]) -> list[tuple[str, str]]:
-        """What is wrong with ``text``, read as ``parts`` under the root (empty: nothing)."""
+        """What is wrong with ``text``, read as ``parts`` under the root (empty: nothing).
+
+        A glob is fine when some store path matches it (what HF ``datasets`` accepts), and
+        BC501 when none does.
+        """
+        if any(glob.has_magic(part) for part in parts):
+            for match in self._matches(parts):
+                if not any(code == UNRESOLVED for code, _ in self._plain(text, match)):
+                    return []
+            return [(UNRESOLVED, f"{text!r} matches nothing in the store")]
+        return self._plain(text, parts)
+
+    def _matches(self, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        """Store paths matching ``parts`` (``**`` matches one level, as ``*``), found by
+        listing folders without following a symlink, except batch links through the model."""
+        found: list[tuple[str, ...]] = [()]
+        for part in parts:
+            if not glob.has_magic(part):
+                found = [(*prefix, part) for prefix in found]
+                continue
+            pattern = "*" if part == "**" else part
+            found = [
+                (*prefix, name)
+                for prefix in found
+                for name in self._names(prefix)
+                if fnmatch.fnmatchcase(name, pattern) and not name.startswith(".")
+            ]
+        yield from found
+
+    def _names(self, prefix: tuple[str, ...]) -> list[str]:
+        """The entries of the store folder ``prefix`` (a batch link read as its experiment)."""
+        real: tuple[str, ...] = prefix
+        if len(prefix) >= 3 and prefix[0].startswith(BATCH_PREFIX):
+            link = self._link(prefix)
+            if link is None or link.state is not LinkState.OK or link.key is None:
+                return []
+            real = (SHARED, *link.key, *prefix[3:])
+        state, _ = _walk(self.store.root, real)
+        if state != "folder":
+            return []
+        try:
+            return sorted(os.listdir(self.store.root.joinpath(*real)))
+        except OSError:
+            return []
+
+    def _plain(self, text: str, parts: tuple[str, ...]) -> list[tuple[str, str]]:
         if len(parts) >= 3 and parts[0].startswith(BATCH_PREFIX):
             link = self._link(parts)
             if link is not None:
@@ -324,7 +447,11 @@ class _Judge:
 
 
 def _missing(text: str, prefix: Sequence[str]) -> str:
-    return f"{text!r} does not resolve: {'/'.join(prefix)} does not exist in the store"
+    what = {1: "batch", 3: "experiment"}.get(len(prefix))
+    if what == "batch" and not prefix[0].startswith(BATCH_PREFIX):
+        what = None
+    hint = f" (was the {what} renamed? fix the path here)" if what else ""
+    return f"{text!r} does not resolve: {'/'.join(prefix)} does not exist in the store{hint}"
 
 
 def _not_data(text: str, dataset: str) -> str:
@@ -349,7 +476,7 @@ def _scan_for(root: Path, named: Sequence[NamedPath]) -> Store:
     batches: tuple[str, ...] | None = tuple(
         sorted({p[0] for p in deep if p[0].startswith(BATCH_PREFIX)})
     )
-    if any(p[0] == SHARED for p in deep):
+    if any(p[0] == SHARED or glob.has_magic(p[0]) for p in deep):
         batches = None
     options = ScanOptions.of(batches=batches, shared="none", metadata=False, data=False)
     return scan(root, options)
@@ -357,22 +484,47 @@ def _scan_for(root: Path, named: Sequence[NamedPath]) -> Store:
 
 def configured(settings: Settings) -> list[Path]:
     """The training configs ``[tool.batchcheck] configs`` names: every file its globs match
-    (``**`` too), sorted, each once; a pattern without wildcards is kept even when missing
-    (reading it then says so)."""
+    (``**`` too) and the YAML / JSON files in every folder they match, sorted, each once; a
+    pattern without wildcards is kept even when missing (reading it then says so)."""
     found: dict[Path, None] = {}
     for pattern in settings.configs:
         if not glob.has_magic(pattern):
-            found[Path(pattern)] = None
+            found.update(dict.fromkeys(config_files([Path(pattern)], settings.root)))
             continue
-        for name in sorted(glob.glob(pattern, recursive=True)):
-            if os.path.isfile(name):
-                found[Path(name)] = None
+        names = [Path(name) for name in sorted(glob.glob(pattern, recursive=True))]
+        found.update(dict.fromkeys(config_files(names, settings.root, only_existing=True)))
     return list(found)
 
 
+def config_files(paths: Sequence[Path], root: Path, only_existing: bool = False) -> list[Path]:
+    """Files as they are; a folder stands for its YAML / JSON files at any depth (sorted; hidden
+    folders and the store itself left out: metadata files are no training configs)."""
+    out: list[Path] = []
+    store = os.path.realpath(root)
+    for path in paths:
+        if not path.is_dir():
+            if path.is_file() or not only_existing:
+                out.append(path)
+            continue
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != store
+            )
+            out.extend(
+                Path(folder, name)
+                for name in sorted(files)
+                if name.lower().endswith(CONFIG_SUFFIXES) and not name.startswith(".")
+            )
+    return out
+
+
 def configured_store_paths(settings: Settings, cwd: Path) -> tuple[list[Finding], list[NamedPath]]:
-    """:func:`store_paths` of the configured training configs (what ``mv`` and ``gc`` read)."""
-    return store_paths(configured(settings), settings, cwd)
+    """:func:`store_paths` of the configured training configs (what ``mv`` and ``gc`` read):
+    the configs that cannot be read (BC500), and the strings naming store paths."""
+    findings, named = store_paths(configured(settings), settings, cwd)
+    return [f for f in findings if f.code == UNREADABLE], named
 
 
 def store_paths(
@@ -390,7 +542,20 @@ def store_paths(
             continue
         bases = locator.bases(path)
         for string in config.strings:
-            parts = locator.locate(string.text, bases) if looks_like_path(string.text) else None
+            if string.problem is not None:
+                findings.append(
+                    Finding(
+                        path,
+                        UNINTERPOLATED,
+                        f"{string.text!r} is not checked: its interpolation cannot be resolved "
+                        f"here ({string.problem})",
+                        SEVERITY[UNINTERPOLATED],
+                        line=string.line,
+                    )
+                )
+                continue
+            text = string.judged
+            parts = locator.locate(text, bases) if looks_like_path(text) else None
             if parts is not None:
                 named.append(NamedPath(path, string, parts))
     return findings, named
@@ -405,8 +570,11 @@ def check_configs(
         store = _scan_for(settings.root, named)
         judge = _Judge(store, StoreIndex(store, settings))
         for item in named:
-            for code, message in judge.verdicts(item.string.text, item.parts):
+            string = item.string
+            for code, message in judge.verdicts(string.judged, item.parts):
+                if string.resolved is not None:
+                    message = f"{message} (written {string.text!r})"
                 findings.append(
-                    Finding(item.config, code, message, SEVERITY[code], line=item.string.line)
+                    Finding(item.config, code, message, SEVERITY[code], line=string.line)
                 )
     return findings, {"configs": len(paths), "paths": len(named)}

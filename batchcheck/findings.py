@@ -108,4 +108,9 @@ def settle(
         if configured is not None and configured != finding.severity.value:
             finding = replace(finding, severity=Severity(configured))
         kept.append(finding)
-    return CheckResult(tuple(sorted(set(kept))), dict(counts or {}))
+    return CheckResult(tuple(sorted(set(kept), key=_place)), dict(counts or {}))
+
+
+def _place(f: Finding) -> tuple[Any, ...]:
+    """By file, then line (a config's findings read top to bottom), then code and message."""
+    return (f.path, f.line or 0, f.code, f.message, f.severity, f.related)

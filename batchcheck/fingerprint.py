@@ -94,17 +94,25 @@ def canonical_json(
 def fingerprint(
     params: Mapping[str, Any],
     fields: Iterable[str] = DEFAULT_FIELDS,
-    version: int = FINGERPRINT_VERSION,
+    version: object = FINGERPRINT_VERSION,
     *,
     plain: bool = False,
 ) -> str:
     """The 32-digit lowercase MD5 fingerprint of ``params`` (version 1 of the algorithm);
     ``plain`` as for :func:`canonical_json`."""
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)  # "fingerprint_version": 1.0 is version 1, as check reads it
     if (
         isinstance(version, bool)
         or not isinstance(version, int)
         or version not in SUPPORTED_VERSIONS
     ):
         raise FingerprintError(f"fingerprint_version {version!r} is not supported")
-    text = canonical_json(params, fields, plain=plain)
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    try:
+        text = canonical_json(params, fields, plain=plain)
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FingerprintError("a string holds a lone UTF-16 surrogate (no UTF-8 form)") from None
+    except RecursionError:
+        raise FingerprintError("the parameters are nested too deeply") from None
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,15 @@ def display(text: str) -> str:
 
 def printable(text: str) -> str:
     """Text from the disk or a JSON file for a one-line message: undecodable bytes and
-    control characters (a newline in a link target) come out backslash-escaped."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in display(text))
+    control characters (a newline in a link target, an escape sequence, a bidirectional
+    override) come out backslash-escaped; spaces of every kind stay as they are."""
+    shown = display(text)
+    if shown.isprintable():
+        return shown
+    return "".join(
+        ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else repr(ch)[1:-1]
+        for ch in shown
+    )
 
 
 def quoted(text: str) -> str:

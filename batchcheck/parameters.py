@@ -3,12 +3,12 @@ their fingerprint, as a result the CLI and JSON share."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchcheck.documents import read_document
 from batchcheck.errors import UsageError
 from batchcheck.fingerprint import SHORT, FingerprintError, fingerprint
 
@@ -33,29 +33,19 @@ class FileFingerprint:
         }
 
 
-def load_parameters(path: Path) -> dict[str, Any]:
-    """The top-level mapping of a JSON or YAML file; anything else is a usage error."""
-    import yaml
-
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from exc
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise UsageError(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-            f"{str(exc).splitlines()[0]}"
-        ) from exc
+def load_parameters(path: Path, shown: str) -> dict[str, Any]:
+    """The top-level mapping of a JSON or YAML file, read as a command's input is
+    (``documents``: a JSON file exactly as ``check`` reads metadata); anything else is a
+    usage error."""
+    data = read_document(path, shown)
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a mapping with dataset / generation / validation")
+        raise UsageError(f"{shown}: expected a mapping with dataset / generation / validation")
     return data
 
 
 def file_fingerprint(path: Path, given: str, fields: Sequence[str]) -> FileFingerprint:
     """The fingerprint of the parameters in ``path`` (``given``: the name the user typed)."""
-    params = load_parameters(path)
+    params = load_parameters(path, given)
     version = params.get("fingerprint_version", 1)
     try:
         value = fingerprint(params, fields, version)

@@ -292,7 +292,9 @@ def plan_sweep(
     """Plan the sweep against one scan; with ``apply`` (and not ``dry_run``) link what exists
     into the batch and check it."""
     check_batch_name(batch)
-    sweep = load_sweep(sweep_path, sweep_name, settings.metadata_schema)
+    sweep = load_sweep(
+        sweep_path, sweep_name, settings.metadata_schema, settings.max_sweep_configurations
+    )
     options = ScanOptions.from_settings(settings, batches=(batch,), data=False)
     store = scan(settings.root, options, progress)
     try:

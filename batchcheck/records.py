@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,6 +34,23 @@ def default_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "batchcheck"
 
 
+def untrusted_dir(folder: Path) -> str | None:
+    """Why a cache folder must not be trusted (SPEC section 8): it exists and is not owned by
+    the current user, or others may write it (and so plant a result). None when it is fine or
+    does not exist yet (it is then made for this user alone)."""
+    try:
+        st = folder.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # not there (it cannot even be made under a file: then it is not written)
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if st.st_uid != os.getuid():
+        return "is owned by another user"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "is writable by others"
+    return None
+
+
 def digest(text: str) -> str:
     """The MD5 of ``text`` (names from the disk included), for cache file names."""
     return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()
@@ -53,7 +71,7 @@ def write_records(path: Path, records: Iterable[Any]) -> None:
         handle.write(md5.digest())
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(path, fill)
     except (OSError, ValueError):
         return

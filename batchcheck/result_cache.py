@@ -42,7 +42,7 @@ class ResultCache:
                 return None
             stamps = Stamps(
                 tuple((tuple(parts), seen) for parts, seen in data["tree"]),
-                tuple(tuple(key.split("/", 1)) for key in data["experiments"].split("\0") if key),
+                tuple((dataset, tuple(names.split("\0"))) for dataset, names in data["runs"]),
                 tuple(data["digests"]),
                 0,
             )
@@ -65,7 +65,7 @@ class ResultCache:
         data = {
             "format": FORMAT,
             "tree": [(list(parts), seen) for parts, seen in stamps.tree],
-            "experiments": "\0".join(f"{dataset}/{name}" for dataset, name in stamps.experiments),
+            "runs": [(dataset, "\0".join(names)) for dataset, names in stamps.runs],
             "digests": list(stamps.digests),
             "findings": [
                 (

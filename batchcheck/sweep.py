@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchcheck.config import DEFAULT_MAX_SWEEP_CONFIGURATIONS
 from batchcheck.documents import read_document
 from batchcheck.errors import UsageError
 from batchcheck.metadata import load_schema
@@ -214,9 +216,10 @@ def _ordered(params: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, A
 
 
 def _settings(
-    doc: Mapping[str, Any], keys: Mapping[str, tuple[str, str, Any]]
+    doc: Mapping[str, Any], keys: Mapping[str, tuple[str, str, Any]], datasets: int, most: int
 ) -> list[dict[str, Any]]:
-    """What each configuration sets on top of the base, in expansion order."""
+    """What each configuration sets on top of the base, in expansion order; refused before
+    anything is expanded when the sweep makes more than ``most`` configurations."""
     if "configurations" in doc:
         return [dict(item) for item in doc["configurations"]]
     sweep = doc.get("sweep", {})
@@ -224,10 +227,21 @@ def _settings(
     for target in set(targets):
         if targets.count(target) > 1:
             raise UsageError(f"sweep: {'.'.join(target)} is swept under two keys")
+    count = math.prod(len(values) for values in sweep.values()) * datasets
+    if count > most:
+        raise UsageError(
+            f"the sweep expands to {count:,} configurations, over the limit of {most:,} "
+            "(max_sweep_configurations in [tool.batchcheck])"
+        )
     return [dict(zip(sweep, combo, strict=True)) for combo in itertools.product(*sweep.values())]
 
 
-def parse_sweep(doc: Any, path: Path, schema_path: Path | None = None) -> Sweep:
+def parse_sweep(
+    doc: Any,
+    path: Path,
+    schema_path: Path | None = None,
+    most: int = DEFAULT_MAX_SWEEP_CONFIGURATIONS,
+) -> Sweep:
     """Validate a parsed sweep document and expand it; every error is one ``UsageError`` line."""
     from jsonschema import validators
     from jsonschema.exceptions import best_match
@@ -255,7 +269,7 @@ def parse_sweep(doc: Any, path: Path, schema_path: Path | None = None) -> Sweep:
         }
         for section in SECTIONS
     }
-    settings = _settings(doc, keys)
+    settings = _settings(doc, keys, len(overrides), most)
     configurations: list[Configuration] = []
     for dataset, override in overrides.items():
         dataset_base = _apply(base, override, keys)
@@ -279,10 +293,16 @@ def parse_sweep(doc: Any, path: Path, schema_path: Path | None = None) -> Sweep:
     )
 
 
-def load_sweep(path: Path, shown: str, schema_path: Path | None = None) -> Sweep:
-    """Read, validate and expand a sweep file; errors name the file and the key."""
+def load_sweep(
+    path: Path,
+    shown: str,
+    schema_path: Path | None = None,
+    most: int = DEFAULT_MAX_SWEEP_CONFIGURATIONS,
+) -> Sweep:
+    """Read, validate and expand a sweep file (at most ``most`` configurations); errors name
+    the file and the key."""
     doc = read_sweep_file(path, shown)
     try:
-        return parse_sweep(doc, path, schema_path)
+        return parse_sweep(doc, path, schema_path, most)
     except UsageError as exc:
         raise UsageError(f"{shown}: {exc}") from exc

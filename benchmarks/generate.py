@@ -167,6 +167,19 @@ def generate(
     return dest
 
 
+def generate_shape(dest: Path, shape: Shape) -> Path:
+    """:func:`generate` of a :class:`Shape`."""
+    return generate(
+        dest,
+        shape.experiments,
+        shape.batches,
+        shape.links,
+        datasets=shape.datasets,
+        spread=shape.spread,
+        names=shape.names,
+    )
+
+
 def main() -> None:
     """Command line: DEST and the shape."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -180,15 +193,8 @@ def main() -> None:
     parser.add_argument("--names", choices=("seed", "params"), default="seed")
     args = parser.parse_args()
     total = args.per_dataset * args.datasets if args.per_dataset else args.experiments
-    generate(
-        args.dest,
-        total,
-        args.batches,
-        args.links,
-        datasets=args.datasets,
-        spread=args.spread,
-        names=args.names,
-    )
+    shape = Shape(total, args.batches, args.links, args.datasets, args.spread, args.names)
+    generate_shape(args.dest, shape)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 # CI checks the project out beside ../shared (read-only); LATFS_DIR points elsewhere.
 LATFS_DIR = Path(os.environ.get("LATFS_DIR", HERE.parent.parent / "shared" / "tools" / "latfs"))
 BINARY = HERE / "stores" / "latfs"
+ENTRY_TIMEOUT = 1.0  # latfs's default entry_timeout (seconds)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,12 @@ class Mount:
         return self.stats.read_text().splitlines() if self.stats.exists() else []
 
     def run(self, argv: list[str]) -> Run:
-        """Run ``argv`` (``{}`` stands for the mountpoint) to completion; it must succeed."""
+        """Run ``argv`` (``{}`` stands for the mountpoint) to completion; it must succeed.
+
+        It starts once the kernel's name entries of earlier runs have expired (latfs mounts
+        with ``entry_timeout=1``), so that no run rides on the lookups of the one before.
+        """
+        time.sleep(ENTRY_TIMEOUT + 0.2)
         self._dump()
         start = time.perf_counter()
         subprocess.run(

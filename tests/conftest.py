@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,27 @@ BENCHMARKS = PROJECT / "benchmarks"
 AUDIT = PROJECT / "tests" / "scale" / "audit_run.py"  # runs a command under an audit hook
 
 
+def audited(
+    root: Path, cwd: Path, *argv: str, timeout: int = 300
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``batchcheck --root ROOT --quiet ARGV`` from ``cwd`` under the audit harness
+    (``tests/scale/audit_run.py``): the finished process, and every file system call it made
+    from Python as ``<call> <absolute path>``."""
+    fd, log = tempfile.mkstemp(prefix="batchcheck-audit-", suffix=".log")
+    os.close(fd)
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(AUDIT), log, "--", "--root", str(root), "--quiet", *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd,
+        )
+        return proc, Path(log).read_text("utf-8").splitlines()
+    finally:
+        os.remove(log)
+
+
 def generated(dest: Path, experiments: int, batches: int, links: int) -> Path:
     """A healthy store made by the benchmark generator (``benchmarks/generate.py``)."""
     if str(BENCHMARKS) not in sys.path:
@@ -268,6 +290,13 @@ def git(*args: str, cwd: Path) -> str:
         check=True,
     )
     return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``PRE_COMMIT_HOME`` for the session's ``pre-commit try-repo`` runs: the hook's
+    environment (batchcheck, OmegaConf) is installed once, not once per test."""
+    return tmp_path_factory.mktemp("pre-commit-home")
 
 
 @pytest.fixture(scope="session")

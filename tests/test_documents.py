@@ -23,9 +23,9 @@ BOMB = (
     ("name", "content", "message"),
     [
         ("s.yaml", "a: 1\na: 2\n", "s.yaml: not valid YAML: key 'a' is given twice"),
-        ("s.json", '{"a": 1, "a": 2}', "s.json: not valid JSON: key 'a' is given twice"),
         ("s.yaml", "a: " + "[" * 101 + "]" * 101, "s.yaml: refused: nested deeper than 100"),
-        ("s.json", "[" * 5000 + "]" * 5000, "s.json: not valid JSON: nested too deeply"),
+        ("s.json", "[" * 5000 + "]" * 5000, "s.json: not JSON: nested too deeply"),
+        ("s.json", "[" * 101 + "]" * 101, "s.json: refused: nested deeper than 100"),
         ("s.yaml", BOMB, "s.yaml: refused: YAML aliases expand past 10,000 nodes"),
         ("s.json", '{"a": "\\ud800"}', "s.json: refused: a lone UTF-16 surrogate"),
         ("s.yaml", "a: " + "9" * 5000, "s.yaml: not valid YAML: Exceeds the limit (4300 digits)"),

@@ -28,19 +28,20 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "batchcheck.stamps",
         "batchcheck.sweep",
         "batchcheck.documents",
+        "batchcheck.gitfiles",
     ),
     ("batchcheck.model", "batchcheck.findings"),
     ("batchcheck.scan",),
     ("batchcheck.index",),
     ("batchcheck.rules", "batchcheck.engine", "batchcheck.result_cache"),
-    ("batchcheck.lookups", "batchcheck.configs", "batchcheck.parameters"),
+    ("batchcheck.lookups", "batchcheck.configs", "batchcheck.parameters", "batchcheck.locating"),
     ("batchcheck.linking", "batchcheck.moving", "batchcheck.collecting", "batchcheck.fixing"),
     ("batchcheck.planning", "batchcheck.adding"),
     ("batchcheck.formats",),
     ("batchcheck.report",),
     ("batchcheck.context",),
     ("batchcheck.commands",),
-    ("batchcheck.cli", "batchcheck.__main__", "batchcheck.api"),
+    ("batchcheck.cli", "batchcheck.__main__", "batchcheck.api", "batchcheck.helptext"),
 )
 
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "add": "add",
     "mv": "mv",
     "gc": "gc",
+    "completion": "completion",
 }
 
 

@@ -29,6 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=tuple(CHOICES), default="all", help="md, html or all (default: all)"
     )
     parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the Markdown summary (index.md) alone and write nothing",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="REV",
+        help="also show what changed in the store since git revision REV (read from git)",
+    )
+    parser.add_argument(
         "--templates",
         metavar="DIR",
         help="use the Jinja2 templates in DIR (index.md.j2, index.html.j2, batch.*, dataset.*)",
@@ -38,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     """Write every page and print the written paths."""
     from batchcheck.forking import default_workers
-    from batchcheck.report import publish, report_fields, store_report
+    from batchcheck.report import publish, report_fields, store_report, summary_text
 
     settings = ctx.settings
     output = ctx.cwd / args.output
@@ -52,10 +62,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     workers = default_workers()
     options = ctx.scan_options(keep=report_fields(settings), sizes=True)
     shown = shown_path(settings.root, ctx.cwd)
-    report = store_report(settings, options, shown, workers, ctx.progress())
+    report = store_report(settings, options, shown, workers, ctx.progress(), args.since)
     # The model lives until the end: keep the collector off it, so it neither walks it again
     # while pages render nor touches (and so copies) its memory in the forked renderers.
     gc.freeze()
+    if args.summary:
+        ctx.out.write(summary_text(report, templates))
+        return 0
     for path in publish(report, CHOICES[args.format], templates, output, workers):
         ctx.out.write(shown_path(path, ctx.cwd) + "\n")
     return 0

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from batchcheck.formats import check_github, check_text
+from batchcheck.formats import check_github, check_gitlab, check_junit, check_text
 from batchcheck.formats.data import write_json, write_yaml
 from batchcheck.formats.view import View
 
@@ -21,6 +21,8 @@ CHECK_FORMATS: dict[str, Formatter] = {
     "text": check_text.write,
     "json": write_json,
     "github": check_github.write,
+    "gitlab": check_gitlab.write,
+    "junit": check_junit.write,
 }
 DATA_FORMATS: dict[str, Formatter] = {"json": write_json, "yaml": write_yaml}
 

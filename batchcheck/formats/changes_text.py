@@ -14,7 +14,7 @@ from batchcheck.formats.view import View
 from batchcheck.layout import SHARED
 from batchcheck.metadata import human_size
 from batchcheck.moving import MoveRun
-from batchcheck.names import display, printable
+from batchcheck.names import printable
 
 
 def banner(out: TextIO, *lines: str) -> None:
@@ -34,8 +34,8 @@ def move(run: MoveRun, out: TextIO, view: View) -> None:
     )
     banner(
         out,
-        f"Move: {display(run.dataset)}/{display(run.old)} -> {display(run.dataset)}/"
-        f"{display(run.new)}",
+        f"Move: {printable(run.dataset)}/{printable(run.old)} -> {printable(run.dataset)}/"
+        f"{printable(run.new)}",
         f"({how})" if how else "",
     )
     steps = _move_steps(run, view)
@@ -51,7 +51,7 @@ def move(run: MoveRun, out: TextIO, view: View) -> None:
 def _move_steps(run: MoveRun, view: View) -> list[str]:
     """A line per step in the store, marked done or to do."""
     sym = view.symbols
-    shared = f"{SHARED}/{display(run.dataset)}"
+    shared = f"{SHARED}/{printable(run.dataset)}"
 
     def mark(done: bool) -> str:
         return sym.ok if done else sym.folder
@@ -62,13 +62,13 @@ def _move_steps(run: MoveRun, view: View) -> list[str]:
     if not run.resumed:
         state = "moved" if run.moved else "to move"
         lines.append(
-            f"{mark(run.moved)} {shared}/{display(run.old)} -> {shared}/{display(run.new)}"
+            f"{mark(run.moved)} {shared}/{printable(run.old)} -> {shared}/{printable(run.new)}"
             f"  ({state})"
         )
     for relink in run.links:
         what = ["relinked" if relink.done else "to relink"]
         if relink.new_name != relink.name:
-            what.append(f"was {display(relink.name)} -> {printable(relink.target)}")
+            what.append(f"was {printable(relink.name)} -> {printable(relink.target)}")
         elif relink.detail:
             what.append(f"name kept: {relink.detail}")
         lines.append(
@@ -154,11 +154,11 @@ def _fix_line(fix: Fix, rest: str, view: View) -> list[str]:
     mark = sym.ok if fix.status == "fixed" else sym.folder
     head = f"  {mark} {codes} {rest}" + (f" ({printable(fix.detail)})" if fix.detail else "")
     was = (
-        f"{display(fix.name)}: a file holding {printable(fix.was)}"
+        f"{printable(fix.name)}: a file holding {printable(fix.was)}"
         if fix.file
-        else f"{display(fix.name)} -> {printable(fix.was)}"
+        else f"{printable(fix.name)} -> {printable(fix.was)}"
     )
-    return [head, f"    - {was}", f"    + {display(fix.new_name)} -> {printable(fix.target)}"]
+    return [head, f"    - {was}", f"    + {printable(fix.new_name)} -> {printable(fix.target)}"]
 
 
 def fixes(run: FixRun, out: TextIO, view: View) -> None:

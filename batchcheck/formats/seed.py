@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from batchcheck.fingerprint import SHORT
 from batchcheck.formats.view import View, plural
 from batchcheck.lookups.common import MISSING
-from batchcheck.names import display, printable
+from batchcheck.names import printable
 
 RULE = "=" * 80
 DASH = "-" * 80
@@ -25,7 +25,9 @@ def value(item: Any) -> str:
     if item is MISSING:
         return "(missing)"
     if isinstance(item, str):
-        return display(item)
+        # Every control character escaped but the newline: a multi-line value is laid out as
+        # a block by ``field_lines``, each line escaped again there.
+        return "\n".join(printable(line) for line in item.split("\n"))
     if isinstance(item, bool) or item is None or isinstance(item, (list, dict)):
         return json.dumps(item, ensure_ascii=False)
     return str(item)
@@ -80,7 +82,7 @@ def header(out: TextIO, *lines: str) -> None:
 
 def dataset_header(out: TextIO, view: View, name: str, count: int) -> None:
     """``📊 Copa (3 experiments)`` and a rule of 80 ``-``."""
-    out.write(f"\n{view.symbols.dataset} {display(name)} ({plural(count, 'experiment')})\n")
+    out.write(f"\n{view.symbols.dataset} {printable(name)} ({plural(count, 'experiment')})\n")
     out.write(DASH + "\n")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batchcheck.formats.symbols import Symbols
-from batchcheck.names import display, shown_path
+from batchcheck.names import display, printable, shown_path
 
 NOUNS = {"experiments": "experiment", "links": "link", "configs": "config", "paths": "path"}
 
@@ -35,7 +35,7 @@ class View:
             return self.path(path), ""
         if len(parts) <= 2:
             return self.path(path), ""
-        return self.path(self.root.joinpath(*parts[:2])), display("/".join(parts[2:]))
+        return self.path(self.root.joinpath(*parts[:2])), printable("/".join(parts[2:]))
 
 
 def plural(count: int, noun: str) -> str:

@@ -9,6 +9,7 @@ stops a listing: the entry is kept and carries its problem.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -242,7 +243,11 @@ def sort_values(values: Iterable[Any]) -> tuple[Any, ...]:
     unique = {repr(v): v for v in values}.values()
 
     def key(v: Any) -> tuple[int, float, str]:
-        number = isinstance(v, (int, float)) and not isinstance(v, bool)
-        return (0, float(v), "") if number else (1, 0.0, repr(v))
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return (1, 0.0, repr(v))
+        try:
+            return (0, float(v), "")
+        except OverflowError:  # an integer of 310+ digits: past every float, in its direction
+            return (0, math.copysign(math.inf, v), repr(v))
 
     return tuple(sorted(unique, key=key))

@@ -123,7 +123,10 @@ def compare_shared(
         return Comparison(sides, (), ())
     fields = settings.fingerprint_fields
     left, right = (parameters(exp, fields) for exp in exps)
-    diff = DeepDiff(left, right, view="tree", ignore_numeric_type_changes=True)
+    try:
+        diff = DeepDiff(left, right, view="tree", ignore_numeric_type_changes=True)
+    except OverflowError:  # an integer of 310+ digits: deepdiff formats numbers as floats
+        diff = DeepDiff(left, right, view="tree")
     changed: list[tuple[tuple[Any, ...], Change]] = []
     for levels in diff.values():
         for level in levels:

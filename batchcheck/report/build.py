@@ -1,8 +1,8 @@
 """Builds the report (:class:`~batchcheck.report.views.Report`) from a scanned store, its
 index and a check result: the sections of the index, and the batch and dataset views.
 
-Only what the index needs is built up front; a large store's batch and dataset views are
-built page by page, by whichever process renders the page (see :meth:`Pages.subpages`).
+Only what the index needs is built up front; the batch and dataset views are built page by
+page, by whichever process renders the page (see :meth:`Pages.subpages`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,17 @@ from batchcheck.names import display
 from batchcheck.report.facts import Facts, Status, reached
 from batchcheck.report.navigation import (
     INDEX,
-    LARGE_BATCHES,
-    LARGE_EXPERIMENTS,
     Links,
     SiteMap,
+    finding_view,
+)
+from batchcheck.report.pictures import (
+    batch_matrix,
+    heatmaps,
+    storage,
+    table_data,
+    timeline,
+    worst_findings,
 )
 from batchcheck.report.sizes import Sizes
 from batchcheck.report.values import natural, section, show_value, varying_parameters
@@ -42,15 +49,16 @@ from batchcheck.report.views import (
     DatasetSummary,
     DatasetView,
     ExperimentView,
-    FindingView,
     Grid,
     GridEntry,
+    Pictures,
     Ref,
     Report,
     ReuseRow,
     ReuseView,
     Row,
     RuleGroup,
+    Since,
     Subpage,
     Summary,
     Target,
@@ -58,6 +66,7 @@ from batchcheck.report.views import (
 from batchcheck.rules import by_code
 
 MERMAID_MAX_EDGES = 40  # above this a reuse graph is unreadable: the table alone is shown
+LABEL_MAX = 60  # characters of a name in the reuse graph
 INDEX_ROWS_MAX = 500  # rows of a list on the index page (reuse, each rule's findings)
 GRID_CELL_MAX = 6  # experiments listed in one grid cell; the rest are counted
 # Metadata the pages read besides the rules' fields and the fingerprint fields (dotted paths).
@@ -91,46 +100,55 @@ def build(
     rules: int,
     root: str,
     sizes: Callable[[], Sizes],
+    since: Callable[[Facts], Since] | None = None,
 ) -> Report:
     """The report context for a fully scanned store; ``rules`` is how many rules ran,
     ``root`` the store's path as the report shows it, ``sizes`` a function giving the size of
     each experiment folder (see :func:`~batchcheck.report.sizes.measuring`): it is called once
-    the parts that need no size are built, so that the folders are measured meanwhile."""
+    the parts that need no size are built, so that the folders are measured meanwhile;
+    ``since``, when given, says what changed since a revision (:mod:`.since`)."""
     facts = Facts.of(store, index, result)
     site = SiteMap(facts)
     reuse = reuse_view(facts, site)
     findings = rule_groups(facts, site)
     # A batch's figures: counted once for the index, found again by its page.
     summaries = {name: batch_summary(facts, site, name) for name in store.batches}
-    # A large store's index only counts (no sizes needed); a small store's sections describe
-    # every experiment, sizes included.
-    batches: list[BatchSummary] = list(summaries.values())
-    datasets: list[DatasetSummary] = []
-    if site.paged:
-        here = Links(site, INDEX)
-        datasets = [dataset_summary(facts, name, here) for name in store.datasets()]
+    # The index only counts and draws; the batch and dataset pages describe.
+    here = Links(site, INDEX)
+    datasets = [dataset_summary(facts, name, here) for name in store.datasets()]
     measured = sizes()
+    overview = pictures(facts, site, measured)
     pages = Pages(facts, site, summaries, measured)
-    if not site.paged:
-        batches = [pages.batch(name) for name in store.batches]
-        datasets = [pages.dataset(name) for name in store.datasets()]
     return Report(
         title=f"Store report: {display(store.root.name)}",
         root=root,
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
-        paged=site.paged,
         summary=summary(facts, reuse, rules, measured),
-        batches=batches,
+        batches=list(summaries.values()),
         datasets=datasets,
         reuse=reuse,
         rules=findings,
+        pictures=overview,
+        since=since(facts) if since else None,
         subpages=pages.subpages,
         size_note=SIZE_NOTE,
-        thresholds={"batches": LARGE_BATCHES, "experiments": LARGE_EXPERIMENTS},
     )
 
 
 # -- the index ------------------------------------------------------------------------------
+
+
+def pictures(facts: Facts, site: SiteMap, sizes: Sizes) -> Pictures:
+    """The overview's pictures and the experiment table's data."""
+    reused = {key for key in facts.links_to if len(set(facts.linked(key))) >= 2}
+    return Pictures(
+        heatmaps=heatmaps(facts, reused),
+        storage=storage(facts, sizes),
+        timeline=timeline(facts),
+        matrix=batch_matrix(facts, reused),
+        worst=worst_findings(facts, site),
+        table=partial(table_data, facts, site, sizes),
+    )
 
 
 def batch_summary(facts: Facts, site: SiteMap, name: str) -> BatchSummary:
@@ -207,7 +225,7 @@ def mermaid(edges: list[tuple[str, tuple[str, str]]], reused: set[str]) -> str:
     def node(item: object, label: str, shape: str) -> str:
         if item not in ids:
             ids[item] = f"n{len(ids)}"
-            text = label.replace('"', "#quot;").replace("`", "#96;")
+            text = label[:LABEL_MAX].replace('"', "#quot;").replace("`", "#96;")
             lines.append(f'  {ids[item]}{shape[0]}"{text}"{shape[1]}')
         return ids[item]
 
@@ -231,16 +249,7 @@ def rule_groups(facts: Facts, site: SiteMap) -> list[RuleGroup]:
     out = []
     for code, found in sorted(groups.items()):
         module = modules.get(code)
-        views = [
-            FindingView(
-                severity=f.severity.value,
-                path=facts.rel(str(f.path)),
-                message=display(f.message),
-                target=site.finding_target(f),
-                related=[facts.rel(str(p)) for p in f.related],
-            )
-            for f in found[:INDEX_ROWS_MAX]
-        ]
+        views = [finding_view(facts, site, f) for f in found[:INDEX_ROWS_MAX]]
         out.append(
             RuleGroup(
                 code=code,
@@ -290,8 +299,8 @@ def summary(facts: Facts, reuse: ReuseView, rules: int, sizes: Sizes) -> Summary
 
 @dataclass(frozen=True)
 class Pages:
-    """Builds the view of each batch and dataset, for a small store's index or, on a large
-    store, for the batch or dataset page being rendered."""
+    """Builds the view of each batch and dataset, for the batch or dataset page being
+    rendered."""
 
     facts: Facts
     site: SiteMap
@@ -333,27 +342,20 @@ class Pages:
         )
 
     def dataset(self, name: str) -> DatasetView:
-        """A dataset: its grids and its experiments (on a large store, those no batch page
-        describes)."""
+        """A dataset: its grids and its experiments (those no batch page describes)."""
         exps = self.facts.by_dataset.get(name, [])
         page = self.site.dataset_targets[name].page
         links = Links(self.site, page)
         found, ungridded = grids(self.facts, exps, links)
         return DatasetView(
             **_shallow(dataset_summary(self.facts, name, links)),
-            experiments=(
-                self.described(page, links)
-                if self.site.paged
-                else [self.experiment(e, links) for e in exps]
-            ),
+            experiments=self.described(page, links),
             grids=found,
             ungridded=ungridded,
         )
 
     def described(self, page: str, links: Links) -> list[ExperimentView]:
-        """The experiments described on ``page`` (on a small store every one is on the index)."""
-        if not self.site.paged:
-            return []
+        """The experiments described on ``page``."""
         return [self.experiment(exp, links) for exp in self.site.described.get(page, ())]
 
     def experiment(self, exp: Experiment, links: Links) -> ExperimentView:
@@ -389,13 +391,12 @@ class Pages:
             data=exp.data.value,
             size=human_size(self.sizes.by_key[exp.key]),
             codes=facts.codes(exp.location),
+            level=facts.level(exp.location),
         )
 
     def subpages(self) -> Iterator[Subpage]:
-        """A large store's batch and dataset pages: (page, template stem, a function that
-        builds its variables), so a page's view is built only by whoever renders it."""
-        if not self.site.paged:
-            return
+        """The batch and dataset pages: (page, template stem, a function that builds its
+        variables), so a page's view is built only by whoever renders it."""
         for name in self.facts.store.batches:
             page = self.site.batch_targets[name].page
             yield page, "batch", partial(self._variables, "batch", name)
@@ -427,6 +428,7 @@ def row(facts: Facts, link: Link, status: Status, target: Target, links: Links) 
         temperature=show_value(generation.get("temperature")),
         top_p=show_value(generation.get("top_p")),
         codes=facts.codes(link.location, *([exp.location] if exp else [])),
+        level=facts.level(link.location, *([exp.location] if exp else [])),
     )
 
 

@@ -98,6 +98,11 @@ class Facts:
             return []
         return sorted({f.code for path in paths for f in self.by_path.get(path, ())})
 
+    def level(self, *paths: str) -> str:
+        """The worst severity of the findings on ``paths``: error, warning, or empty."""
+        found = {f.severity.value for path in paths for f in self.by_path.get(path, ())}
+        return "error" if "error" in found else "warning" if found else ""
+
     def rel(self, path: str) -> str:
         """A path as shown: relative to the store's root when under it."""
         return display(path[len(self.root) :] if path.startswith(self.root) else path)

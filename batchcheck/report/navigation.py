@@ -1,6 +1,6 @@
-"""Where the report shows each thing and how its pages link to each other: the pages of a
-large store, file-name-safe slugs, the page and anchor (:class:`Target`) of every batch,
-dataset, experiment and link row, and relative links between pages.
+"""Where the report shows each thing and how its pages link to each other: the page of each
+batch and dataset, file-name-safe slugs, the page and anchor (:class:`Target`) of every
+batch, dataset, experiment and link row, and relative links between pages.
 
 Links are kept free of formats: a :class:`Ref` holds its target's page relative to the page
 laid out, without extension, and :func:`link` (the templates' ``link`` filter) and
@@ -18,20 +18,13 @@ from functools import lru_cache
 
 from batchcheck.findings import Finding
 from batchcheck.layout import SHARED
-from batchcheck.model import Experiment, Store
+from batchcheck.model import Experiment
 from batchcheck.names import display
 from batchcheck.report.facts import Facts, Key
-from batchcheck.report.views import Ref, Target
+from batchcheck.report.views import FindingView, Ref, Target
 
-LARGE_BATCHES = 50  # more batches than this: one page per batch and per dataset
-LARGE_EXPERIMENTS = 2000  # ... or more shared experiments than this
 INDEX = "index"  # the page every report has
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def paged(store: Store) -> bool:
-    """Whether the store is large enough for a page per batch and per dataset."""
-    return len(store.batches) > LARGE_BATCHES or len(store.experiments) > LARGE_EXPERIMENTS
 
 
 def slug(name: str) -> str:
@@ -103,7 +96,6 @@ class SiteMap:
         store = facts.store
         self.root = facts.root
         self.batches = store.batches
-        self.paged = paged(store)
         slugs = Slugs()
         self.batch_slugs = {name: slugs("batches", name) for name in store.batches}
         self.dataset_slugs = {name: slugs("datasets", name) for name in store.datasets()}
@@ -118,28 +110,25 @@ class SiteMap:
         # experiments would cost more memory than the rest of the report.
         self.exp_pages: dict[Key, str] = {}
         self.exp_slugs: dict[Key, str] = {}
-        # The experiments each page of a large store describes.
+        # The experiments each page describes.
         self.described: dict[str, list[Experiment]] = defaultdict(list)
         for key, exp in store.experiments.items():
             page = self.exp_pages[key] = self._home(exp, facts)
             name = slugs("exp-" + key[0], key[1])
             if name != key[1]:
                 self.exp_slugs[key] = name
-            if self.paged:
-                self.described[page].append(exp)
+            self.described[page].append(exp)
         self.link_targets = lru_cache(maxsize=4)(self._link_targets)
 
     def _target(self, folder: str, name: str, kind: str) -> Target:
-        page = f"{folder}/{name}" if self.paged else INDEX
-        return Target(page, f"{kind}-{name}")
+        return Target(f"{folder}/{name}", f"{kind}-{name}")
 
     def _home(self, exp: Experiment, facts: Facts) -> str:
-        """The page that describes an experiment: on a large store the page of the batch that
-        generated it (so no page grows with the whole store), else its dataset's section."""
-        if self.paged:
-            origin = exp.metadata.fields.get("original_batch")
-            if origin in facts.linked(exp.key):
-                return self.batch_targets[origin].page
+        """The page that describes an experiment: the page of the batch that generated it (so
+        no page grows with the whole store), else its dataset's page."""
+        origin = exp.metadata.fields.get("original_batch")
+        if origin in facts.linked(exp.key):
+            return self.batch_targets[origin].page
         return self.dataset_targets[exp.dataset].page
 
     def _link_targets(self, batch: str) -> dict[str, Target]:
@@ -200,3 +189,15 @@ class Links:
     def experiment(self, key: Key, name: str | None = None) -> Ref:
         """An experiment of the store, named by its folder unless ``name`` is given."""
         return self(display(key[1]) if name is None else name, self.site.exp_target(key))
+
+
+def finding_view(facts: Facts, site: SiteMap, finding: Finding) -> FindingView:
+    """A finding of ``check`` as the report shows it, linked to what it is about."""
+    return FindingView(
+        severity=finding.severity.value,
+        path=facts.rel(str(finding.path)),
+        message=display(finding.message),
+        target=site.finding_target(finding),
+        related=[facts.rel(str(p)) for p in finding.related],
+        code=finding.code,
+    )

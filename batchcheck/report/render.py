@@ -24,8 +24,15 @@ from batchcheck.report.navigation import INDEX, home, href, link
 from batchcheck.report.views import Report, Subpage
 
 FORMATS = {"md": ".md", "html": ".html"}
-PAGE_TEMPLATES = ("index", "batch", "dataset")
-WRITE_AHEAD = 8  # rendered files that may wait for the writing thread
+# The pages of each format: HTML is the one self-contained index.html (its table covers every
+# experiment); Markdown is a bounded summary with a page per batch and per dataset beside it.
+PAGE_TEMPLATES = {"md": ("index", "batch", "dataset"), "html": ("index",)}
+FORK_PAGES_MIN = 50  # pages of batches and datasets worth forking renderers for
+WRITE_AHEAD = 8
+# The summary's bounds (index.md, report --summary): with them it stays under 64 KB.
+SUMMARY_ROWS = 30  # batches and datasets listed
+SUMMARY_HEATMAPS = 8  # dataset/model coverage tables
+CUT_WIDTH = 80  # characters of a name  # rendered files that may wait for the writing thread
 T = TypeVar("T")
 
 # Markup characters, an underscore at the edge of a word, an ``&`` that starts an entity. The
@@ -46,31 +53,37 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(_escaped, " ".join(text.split()))
 
 
+def mdcut(text: object, width: int = CUT_WIDTH) -> str:
+    """:func:`md` of ``text`` cut to ``width`` characters: a name in the bounded summary."""
+    shown = " ".join(str(text).split())
+    return md(shown if len(shown) <= width else shown[: width - 1] + "…")
+
+
 def _escaped(match: re.Match[str]) -> str:
     return "\\" + match[0]
 
 
 def environment(folder: Path | None) -> Any:
-    """The Jinja2 environment: a team's folder, or the templates shipped in the package.
+    """The Jinja2 environment: the templates shipped in the package, overridden by those of
+    a team's folder.
 
     The shipped ones are read through importlib.resources, so the same code finds them in a
     checkout, an editable install and a wheel.
     """
     import jinja2
 
-    loader: jinja2.BaseLoader
-    if folder is None:
-        package = resources.files("batchcheck.templates")
+    package = resources.files("batchcheck.templates")
 
-        def load(name: str) -> tuple[str, None, Any] | None:
-            resource = package.joinpath(*name.split("/"))
-            if not resource.is_file():
-                return None
-            return resource.read_text("utf-8"), None, lambda: True
+    def load(name: str) -> tuple[str, None, Any] | None:
+        resource = package.joinpath(*name.split("/"))
+        if not resource.is_file():
+            return None
+        return resource.read_text("utf-8"), None, lambda: True
 
-        loader = jinja2.FunctionLoader(load)
-    else:
-        loader = jinja2.FileSystemLoader(str(folder))
+    loader: jinja2.BaseLoader = jinja2.FunctionLoader(load)
+    if folder is not None:
+        # A team's folder overrides the shipped templates it holds; the others still apply.
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder)), loader])
     env = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "html.j2"], default=False),
@@ -80,9 +93,19 @@ def environment(folder: Path | None) -> Any:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md
+    env.filters["mdcut"] = mdcut
+    env.globals["SUMMARY_ROWS"] = SUMMARY_ROWS
+    env.globals["SUMMARY_HEATMAPS"] = SUMMARY_HEATMAPS
     env.filters["plural"] = plural
     env.filters["link"] = link
     return env
+
+
+def summary_text(report: Report, folder: Path | None = None) -> str:
+    """The Markdown summary alone (``index.md``), as ``report --summary`` prints it."""
+    for _, text in render(report, ("md",), folder):
+        return text if isinstance(text, str) else text.decode("utf-8")
+    raise AssertionError("a report always has an index")
 
 
 def pages(report: Report) -> Iterator[Subpage]:
@@ -93,8 +116,9 @@ def pages(report: Report) -> Iterator[Subpage]:
 
 def render(
     report: Report, formats: Iterable[str], folder: Path | None = None
-) -> Iterator[tuple[str, str]]:
-    """(relative file name, text) of every page in every format, one page at a time, so a
+) -> Iterator[tuple[str, str | bytes]]:
+    """(relative file name, text) of every page in every format (an HTML page as UTF-8
+    bytes), one page at a time, so a
     large store's pages are never all in memory together.
 
     Raises :class:`UsageError` when a template is missing or fails to render; the templates
@@ -106,16 +130,15 @@ def render(
 
 def _rendered(
     report: Report, formats: tuple[str, ...], folder: Path | None, shard: tuple[int, int]
-) -> Iterator[tuple[int, str, str]]:
+) -> Iterator[tuple[int, str, str | bytes]]:
     """(position, relative file name, text) of the pages whose position is ``shard[0]``
     modulo ``shard[1]``."""
     import jinja2
 
     env = environment(folder)
-    stems = PAGE_TEMPLATES if report.paged else PAGE_TEMPLATES[:1]
     templates: dict[tuple[str, str], Any] = {}
     for fmt in formats:
-        for stem in stems:
+        for stem in PAGE_TEMPLATES[fmt]:
             try:
                 templates[fmt, stem] = env.get_template(f"{stem}{FORMATS[fmt]}.j2")
             except jinja2.TemplateNotFound as exc:
@@ -123,22 +146,37 @@ def _rendered(
             except jinja2.TemplateSyntaxError as exc:
                 raise UsageError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
     position = 0
-    for page, stem, variables in pages(report):
-        if position // len(formats) % shard[1] != shard[0]:
-            position += len(formats)
+    for number, (page, stem, variables) in enumerate(pages(report)):
+        wanted = [fmt for fmt in formats if (fmt, stem) in templates]
+        if not wanted:
+            continue
+        if number % shard[1] != shard[0]:
+            position += len(wanted)
             continue
         extra = variables()
-        for fmt in formats:
+        for fmt in wanted:
             ext = FORMATS[fmt]
+            context = {
+                "r": report,
+                "page": page,
+                "ext": ext,
+                # Every page but index.html is Markdown: what it links to is there.
+                "href": partial(href, page=page, ext=".md"),
+                "home": home(page, ext),
+                **extra,
+            }
             try:
-                text = templates[fmt, stem].render(
-                    r=report,
-                    page=page,
-                    ext=ext,
-                    href=partial(href, page=page, ext=ext),
-                    home=home(page, ext),
-                    **extra,
-                )
+                text: str | bytes
+                if fmt == "html":
+                    # The page holds a large store's table data: encoded piece by piece into
+                    # one buffer, never also held whole as text.
+                    buffer = bytearray()
+                    for piece in templates[fmt, stem].generate(**context):
+                        buffer += piece.encode("utf-8")
+                    text = bytes(buffer)
+                    del buffer
+                else:
+                    text = templates[fmt, stem].render(**context)
             except jinja2.TemplateNotFound as exc:
                 raise UsageError(f"template {exc.name} not found") from exc
             except jinja2.TemplateError as exc:
@@ -169,7 +207,8 @@ def publish(
     """
     global _PUBLISHING
     formats = tuple(formats)
-    pool = fork_pool(workers - 1) if report.paged and workers > 1 else None
+    many = len(report.batches) + len(report.datasets) >= FORK_PAGES_MIN
+    pool = fork_pool(workers - 1) if many and workers > 1 else None
     if pool is None:
         return list(write(output, render(report, formats, folder)))
     _PUBLISHING = (report, formats, folder, output)
@@ -191,7 +230,7 @@ def _publish_shard(shard: tuple[int, int]) -> list[tuple[int, str]]:
     return [(position, str(path)) for position, path in _written(output, files)]
 
 
-def write(output: Path, files: Iterable[tuple[str, str]]) -> Iterator[Path]:
+def write(output: Path, files: Iterable[tuple[str, str | bytes]]) -> Iterator[Path]:
     """Write each (relative name, text) under ``output`` atomically (temp file in its folder,
     then rename), yielding each path once written.
 
@@ -202,7 +241,7 @@ def write(output: Path, files: Iterable[tuple[str, str]]) -> Iterator[Path]:
         yield path
 
 
-def _written(output: Path, files: Iterable[tuple[T, str, str]]) -> Iterator[tuple[T, Path]]:
+def _written(output: Path, files: Iterable[tuple[T, str, str | bytes]]) -> Iterator[tuple[T, Path]]:
     """(tag, path) of each (tag, relative name, text) once written (see :func:`write`).
 
     A thread writes while the next pages are rendered: replacing an earlier report's file can
@@ -225,13 +264,13 @@ def _written(output: Path, files: Iterable[tuple[T, str, str]]) -> Iterator[tupl
         writer.shutdown(cancel_futures=True)
 
 
-def _write_file(output: Path, rel: str, text: str) -> Path:
+def _write_file(output: Path, rel: str, text: str | bytes) -> Path:
     target = output.joinpath(*rel.split("/"))
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     if folder != output and os.path.islink(folder):
         raise UsageError(f"{folder} is a symlink: refusing to write through it")
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
 
     def fill(handle: BinaryIO) -> None:
         handle.write(data)

@@ -3,6 +3,7 @@ its folders, and build the views (what ``batchcheck report`` renders)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from batchcheck.config import Settings
@@ -10,6 +11,7 @@ from batchcheck.engine import metadata_fields, run_check
 from batchcheck.findings import Selection
 from batchcheck.index import StoreIndex
 from batchcheck.report.build import METADATA_FIELDS, build
+from batchcheck.report.since import changes, read_revision
 from batchcheck.report.sizes import measuring
 from batchcheck.report.views import Report
 from batchcheck.rules import RULES
@@ -26,10 +28,21 @@ def report_fields(settings: Settings) -> frozenset[str]:
 
 
 def store_report(
-    settings: Settings, options: ScanOptions, shown_root: str, workers: int, progress: Progress
+    settings: Settings,
+    options: ScanOptions,
+    shown_root: str,
+    workers: int,
+    progress: Progress,
+    rev: str | None = None,
 ) -> Report:
     """The report of the whole store (``options`` must keep :func:`report_fields` and ask for
-    sizes); ``shown_root`` is the root as the pages name it."""
+    sizes); ``shown_root`` is the root as the pages name it; ``rev``, a git revision to show
+    what changed since."""
+    before = None
+    if rev is not None:
+        # Read first: a revision git does not know is a usage error before any work.
+        fields = settings.fingerprint_fields
+        before = read_revision(str(settings.root), rev, fields, settings.max_metadata_bytes)
     store = scan(settings.root, options, progress)
     selection = Selection(settings.select, settings.ignore)
     index = StoreIndex(store, settings)
@@ -37,4 +50,5 @@ def store_report(
     # Other processes measure the experiment folders while this one runs check.
     with measuring(store, workers) as sizes:
         result = run_check(store, settings, selection, index=index)
-        return build(store, index, result, rules, shown_root, sizes)
+        since = None if before is None else partial(changes, before, rev=str(rev))
+        return build(store, index, result, rules, shown_root, sizes, since)

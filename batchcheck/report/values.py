@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from batchcheck.formats.seed import value
+from batchcheck.metadata import number
 from batchcheck.names import display
 from batchcheck.report.views import Param
 
@@ -91,7 +92,8 @@ def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...], out: Leaves) -> No
         if kind is str:
             out[path].append((item, item))
         elif kind is float or kind is int:
-            out[path].append((float(item), item))
+            # An integer past every float (310+ digits) compares as itself.
+            out[path].append((number(item) or item, item))
         elif (kind is dict or isinstance(item, Mapping)) and item:
             _leaves(item, path, out)
         else:

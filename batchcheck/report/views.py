@@ -7,7 +7,7 @@ dataclass sets each field through object.__setattr__, which made up a third of b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,7 @@ class Row:
     temperature: str
     top_p: str
     codes: list[str]
+    level: str  # the worst severity among ``codes``: error, warning, or empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class ExperimentView:
     data: str
     size: str
     codes: list[str]
+    level: str  # the worst severity among ``codes``: error, warning, or empty
 
 
 @dataclass(slots=True)
@@ -203,6 +205,7 @@ class FindingView:
     message: str
     target: Target | None
     related: list[str]
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +218,85 @@ class RuleGroup:
     warnings: int
     findings: list[FindingView]
     hidden: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    """A row of a heatmap: its value and, per column, (experiments, of them reused)."""
+
+    value: str
+    cells: list[tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Heatmap:
+    """The parameter coverage of one dataset and generation model: ``x`` (rows) by ``y``
+    (columns); ``xkey``/``ykey`` name the parameters in the page's table data."""
+
+    dataset: str
+    model: str
+    x: str
+    y: str
+    xkey: str
+    ykey: str
+    columns: list[str]
+    rows: list[HeatRow]
+    top: int  # the largest count, that colours are scaled to
+    count: int
+    hidden: int  # axis values not drawn
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A bar of a chart: its label, value (and a second one, such as what reuse saved) and
+    the largest value of the chart, that widths are scaled to."""
+
+    label: str
+    value: int
+    extra: int
+    shown: str
+    extra_shown: str
+    top: int
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """How many experiments each pair of batches shares."""
+
+    batches: list[str]
+    cells: list[list[int]]
+    top: int
+    hidden: int  # sharing batches left out
+
+
+@dataclass(frozen=True, slots=True)
+class Pictures:
+    """The overview of ``index.html`` (and the coverage tables of the summary)."""
+
+    heatmaps: list[Heatmap]
+    storage: list[Bar]
+    timeline: list[Bar]
+    matrix: Matrix
+    worst: list[FindingView]
+    # The experiment table's data: JSON in pieces, safe inside a script element, made as the
+    # page is written.
+    table: Callable[[], Iterator[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class SinceRow:
+    """One thing that changed since the revision, and what about it."""
+
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Since:
+    """What changed since a git revision: (title, how many, the first rows) per kind."""
+
+    rev: str
+    lists: list[tuple[str, int, list[SinceRow]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,19 +323,19 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """Everything the templates lay out. On a small store ``batches`` and ``datasets`` are
-    full views (BatchView, DatasetView); on a large one the index lists summaries and
-    ``subpages`` builds each batch and dataset page's view as that page is rendered."""
+    """Everything the templates lay out: the index lists the summaries of ``batches`` and
+    ``datasets``, and ``subpages`` builds each batch and dataset page's view as that page is
+    rendered."""
 
     title: str
     root: str
     generated: str
-    paged: bool
     summary: Summary
     batches: list[BatchSummary]
     datasets: list[DatasetSummary]
     reuse: ReuseView
     rules: list[RuleGroup]
+    pictures: Pictures
+    since: Since | None
     subpages: Callable[[], Iterator[Subpage]]
     size_note: str
-    thresholds: Mapping[str, int]

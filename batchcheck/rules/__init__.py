@@ -28,6 +28,7 @@ RULES: tuple[ModuleType, ...] = tuple(
         "bc104_misnamed",
         "bc105_stray",
         "bc106_destroyed_link",
+        "bc107_untracked",
         "bc201_duplicate",
         "bc202_fingerprint_mismatch",
         "bc301_metadata_unreadable",
@@ -43,7 +44,7 @@ RULES: tuple[ModuleType, ...] = tuple(
 
 # Codes reported by ``check-configs`` (SPEC section 6): valid in select / ignore / severity,
 # which ``[tool.batchcheck]`` shares between both commands.
-CONFIG_CODES = ("BC500", "BC501", "BC502", "BC503")
+CONFIG_CODES = ("BC500", "BC501", "BC502", "BC503", "BC504")
 
 
 def by_code() -> dict[str, ModuleType]:

@@ -155,8 +155,8 @@ def make_folder(dir_fd: int, name: str) -> tuple[int, bool]:
         made = False
         try:
             return os.open(name, HANDLE, dir_fd=dir_fd), made
-        except (NotADirectoryError, OSError) as exc:
-            if isinstance(exc, NotADirectoryError) or exc.errno == errno.ELOOP:
+        except OSError as exc:
+            if exc.errno in (errno.ENOTDIR, errno.ELOOP):
                 raise exists from exc  # a file or a symlink holds the name
             raise
     return os.open(name, HANDLE, dir_fd=dir_fd), made

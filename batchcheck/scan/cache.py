@@ -120,24 +120,21 @@ class ScanCache(_FolderCache[ExperimentRead]):
 
 
 def _is_listing(value: Any) -> bool:
-    """A (stamp, ((name, target), ...)) pair as ``LinkCache`` stores it."""
-    if type(value) is not tuple or len(value) != 2:
-        return False
-    seen, pairs = value
-    return (
-        type(seen) is tuple
-        and type(pairs) is tuple
-        and all(type(p) is tuple and len(p) == 2 and type(p[0]) is type(p[1]) is str for p in pairs)
-    )
+    """A (stamp, ((name, text), ...)) pair as ``LinkCache`` stores it (the file's checksum
+    vouches for the rest)."""
+    return type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is tuple
 
 
 class LinkCache(_FolderCache[Listing]):
-    """The symlinks of every batch dataset folder as last read, with the folder's stamp.
+    """Folder listings as last read, each with the folder's stamp: the symlinks of every batch
+    dataset folder (``batch/dataset``: (name, target) pairs) and the entries of every dataset
+    folder of ``_shared`` (``_shared/dataset``: (name, kind) pairs).
 
     Adding, removing or replacing an entry moves its folder's mtime and ctime, and a symlink's
     target cannot change in place, so an unchanged stamp vouches for the whole listing: one
-    ``lstat`` instead of a listing and a ``readlink`` per link. Only folders that hold nothing
-    but symlinks are kept (anything else is read afresh each time).
+    ``lstat`` instead of a listing (and a ``readlink`` per link). Only folders that the listing
+    describes whole are kept: a batch dataset folder of nothing but symlinks, a dataset folder
+    without symlinks (anything else is read afresh each time).
     """
 
     def __init__(self, directory: Path, root: Path) -> None:

@@ -13,7 +13,6 @@ exists). The link is healthy when the walk ends at a real folder ``_shared/<its 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -126,19 +125,6 @@ def _end(rel: Parts, kind: str, dataset: str, key: Key | None) -> tuple[LinkStat
     if rel[1] != dataset:
         return LinkState.MISPLACED, key, f"the target is in dataset {rel[1]!r}, not {dataset!r}"
     return LinkState.OK, (rel[1], rel[2]), ""
-
-
-def lexical(root: Path, base: str | Path, target: str) -> tuple[str, ...] | None:
-    """The parts of ``base``/``target`` relative to the root as the text reads (``..``
-    taken lexically, nothing looked at), or None if the text leaves the root."""
-    root_str = str(root)
-    joined = os.path.normpath(os.path.join(base, target))
-    if joined == root_str:
-        return ()
-    prefix = root_str.rstrip(os.sep) + os.sep
-    if not joined.startswith(prefix):
-        return None
-    return tuple(joined[len(prefix) :].split(os.sep))
 
 
 def resolve(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from batchcheck.scan.beneath import (
@@ -53,6 +53,7 @@ class FolderRead:
     cached: bool = False  # taken from the link cache: the folder was not listed
     # A batch folder's dataset folders that the link cache vouched for, by name.
     children: tuple[tuple[str, FolderRead], ...] = ()
+    rest: tuple[str, ...] = ()  # symlinks whose targets are still to be read
 
     @property
     def complete(self) -> bool:
@@ -78,6 +79,18 @@ def read_folder(
     except OSError as exc:
         return FolderRead(error=f"cannot read: {reason(exc)}")
     return FolderRead(seen, tuple(entries), tuple(pairs))
+
+
+def read_kept(
+    layer: Beneath, parts: tuple[str, ...], stamped: bool, earlier: Listing | None
+) -> FolderRead:
+    """:func:`read_folder` of a folder whose listing the link cache may hold (``earlier``):
+    that listing while the folder's stamp is unchanged, else a fresh one, stamped."""
+    if earlier is not None:
+        with contextlib.suppress(OSError), layer.folder(parts[:-1]) as parent:
+            if stamp_at(parent, parts[-1]) == earlier[0]:
+                return FolderRead(earlier[0], earlier[1], cached=True)
+    return read_folder(layer, parts, stamped or earlier is not None)
 
 
 def _stray(fd: int, name: str, kind: str, stamped: bool) -> Stray:
@@ -106,27 +119,53 @@ def read_batch(
     return FolderRead(seen, tuple(entries), strays=others, children=tuple(children))
 
 
-def read_links(layer: Beneath, batch: str, dataset: str, stamped: bool) -> FolderRead:
-    """A batch dataset folder: each symlink's target, each other entry as a stray."""
+def read_links(
+    layer: Beneath, batch: str, dataset: str, stamped: bool, at_most: int | None = None
+) -> FolderRead:
+    """A batch dataset folder: each symlink's target, each other entry as a stray.
+
+    ``at_most``: read that many targets here and leave the other symlinks' names in ``rest``
+    (for :func:`read_targets` on other threads: a network filesystem answers the readlinks of
+    one folder in parallel too).
+    """
     try:
         with layer.folder((batch,)) as parent, _opened(open_folder(parent, dataset)) as fd:
             seen = stamp_of(os.fstat(fd)) if stamped else None
-            pairs: list[tuple[str, str]] = []
-            strays: list[Stray] = []
-            for name, kind in listing(fd):
-                if kind == SYMLINK:
-                    try:
-                        pairs.append((name, readlink_at(fd, name)))
-                        continue
-                    except OSError:
-                        kind = VANISHED  # gone since the folder was listed
-                if kind != VANISHED:
-                    strays.append(_stray(fd, name, kind, stamped))
+            entries = listing(fd)
+            symlinks = [name for name, kind in entries if kind == SYMLINK]
+            now = symlinks if at_most is None else symlinks[:at_most]
+            pairs = _targets(fd, now)
+            strays = [
+                _stray(fd, name, kind, stamped)
+                for name, kind in entries
+                if kind not in (SYMLINK, VANISHED)
+            ]
     except OSError as exc:
         return FolderRead(error=f"cannot read: {reason(exc)}")
     pairs.sort()  # by name: names are unique, so targets are never compared
     strays.sort()
-    return FolderRead(seen, pairs=tuple(pairs), strays=tuple(strays))
+    rest = tuple(symlinks[len(now) :])
+    return FolderRead(seen, pairs=tuple(pairs), strays=tuple(strays), rest=rest)
+
+
+def read_targets(layer: Beneath, batch: str, dataset: str, names: Sequence[str]) -> FolderRead:
+    """The targets of some symlinks of a batch dataset folder (see :func:`read_links`)."""
+    try:
+        with layer.folder((batch, dataset)) as fd:
+            return FolderRead(pairs=tuple(_targets(fd, names)))
+    except OSError as exc:
+        return FolderRead(error=f"cannot read: {reason(exc)}")
+
+
+def _targets(fd: int, names: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, target) of each symlink of a folder; one gone since the listing is left out."""
+    pairs = []
+    for name in names:
+        try:
+            pairs.append((name, readlink_at(fd, name)))
+        except OSError:
+            continue  # a try costs nothing here; a suppress() per link shows at 200k links
+    return pairs
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,15 @@ from batchcheck.scan.experiments import (
 )
 from batchcheck.scan.flow import Flow, interleave
 from batchcheck.scan.links import USUAL_PREFIX, judge, named, reason
-from batchcheck.scan.listing import FolderRead, Listing, read_batch, read_folder, read_links
+from batchcheck.scan.listing import (
+    FolderRead,
+    Listing,
+    read_batch,
+    read_folder,
+    read_kept,
+    read_links,
+    read_targets,
+)
 from batchcheck.scan.options import ScanOptions
 from batchcheck.stamps import Stamps
 
@@ -70,7 +78,10 @@ if TYPE_CHECKING:
 PREFETCH_MIN = 200  # batches from which listing them in worker processes pays (fast disks)
 PREFETCH_CHUNK = 50
 
-BatchTask = tuple[str, "str | None"]  # (batch, None): the batch folder; (batch, D): its D
+# (batch, None, ()): the batch folder; (batch, D, ()): its dataset folder D; (batch, D, names):
+# the targets of those symlinks of D.
+BatchTask = tuple[str, "str | None", tuple[str, ...]]
+TARGETS = 4  # symlinks whose targets one task reads, on threads
 
 
 def open_layer(root: Path, options: ScanOptions) -> tuple[Beneath, Flow]:
@@ -83,8 +94,8 @@ def open_layer(root: Path, options: ScanOptions) -> tuple[Beneath, Flow]:
 
 @dataclass
 class _Shared:
-    """What the scan learned of ``_shared``: its dataset folders' experiment folders, the
-    symlinks met in it, and what could not be read."""
+    """What the scan learned of ``_shared``: whether it is a real folder, its dataset
+    folders' experiment folders, and the symlinks met in it."""
 
     ok: bool | None = None  # a real folder (None: not looked at yet)
     # Real experiment folders by dataset, from listing _shared/<dataset> (None: unreadable):
@@ -92,6 +103,7 @@ class _Shared:
     listed: dict[str, dict[str, tuple[str, str]] | None] = field(default_factory=dict)
     datasets: list[str] = field(default_factory=list)  # those holding an experiment folder
     symlinks: list[SharedSymlink] = field(default_factory=list)
+    noted: set[Path] = field(default_factory=set)  # symlinks noted by a lookup
 
 
 class _Scanner:
@@ -132,7 +144,7 @@ class _Scanner:
         """Note a folder's listing: its entries answer lookups, its stamp joins the tree."""
         if read.error is None:
             self.kinds[parts] = dict(read.entries)
-            self.stats["folders"] += 1
+            self.stats["folders"] += not read.cached
         if self.stamped:
             self.tree[parts] = read.stamp
 
@@ -164,9 +176,13 @@ class _Scanner:
         return self.shared.ok
 
     def _shared_symlink(self, parts: Parts, name: str) -> None:
+        """Note the symlink ``name`` of a folder of ``_shared`` (once), with its target."""
+        path = self.path((*parts, name))
+        if path in self.shared.noted:
+            return
+        self.shared.noted.add(path)
         with contextlib.suppress(OSError), self.layer.folder(parts) as fd:
-            target = readlink_at(fd, name)
-            self.shared.symlinks.append(SharedSymlink(self.path((*parts, name)), target))
+            self.shared.symlinks.append(SharedSymlink(path, readlink_at(fd, name)))
 
     def list_shared(self) -> list[Job]:
         """List ``_shared`` and its dataset folders (on the flow); return the experiments to
@@ -182,8 +198,10 @@ class _Scanner:
         datasets = [name for name, kind in read.entries if kind == FOLDER_KIND]
         wanted = self.options.datasets
         jobs: list[Job] = []
+        before, stamped = self.listings_before, self.stamped or self.listings is not None
         reads = self.flow.map(
-            lambda ds: read_folder(self.layer, (SHARED, ds), self.stamped), datasets
+            lambda ds: read_kept(self.layer, (SHARED, ds), stamped, before.get(f"{SHARED}/{ds}")),
+            datasets,
         )
         for dataset, found in zip(datasets, reads, strict=True):
             names = self._dataset(dataset, found)
@@ -211,7 +229,18 @@ class _Scanner:
                 self.usual[f"{USUAL_PREFIX}{dataset}/{name}"] = key
         self.shared.symlinks.extend(SharedSymlink(self.path((*parts, n)), t) for n, t in read.pairs)
         self.shared.listed[dataset] = names
+        self._keep(f"{SHARED}/{dataset}", read, read.entries, not read.pairs)
         return names
+
+    def _keep(
+        self, key: str, read: FolderRead, pairs: tuple[tuple[str, str], ...], whole: bool
+    ) -> None:
+        """Keep a folder's listing for the link cache (``whole``: it says all there is to
+        know); the very entry loaded when it came from there, so an unchanged file is not
+        rewritten."""
+        if self.listings is not None and whole and read.error is None and read.stamp:
+            earlier = self.listings_before.get(key) if read.cached else None
+            self.listings[key] = earlier or (read.stamp, pairs)
 
     def lookup(self, parts: Parts, name: str) -> str:
         """What ``name`` is in the folder ``parts``: from a listing, else one lstat beneath the
@@ -251,14 +280,25 @@ class _Scanner:
     def prefetch(self, keys: Iterable[tuple[str, str]], read: bool) -> None:
         """Find out on the flow which ``_shared/<D>/<E>`` are real folders (reading them when
         ``read``), so that links to them are judged from that."""
+        keys = list(dict.fromkeys(keys))
+        if self.shared_ok() and (SHARED,) not in self.kinds:
+            # Whether each dataset folder is a real one, all at once (they are few).
+            unknown = [
+                d for d in dict.fromkeys(k[0] for k in keys) if ((SHARED,), d) not in self.looked
+            ]
+            for dataset, kind in zip(unknown, self.flow.map(self._in_shared, unknown), strict=True):
+                if kind is not None:
+                    self.looked[((SHARED,), dataset)] = kind
         todo: dict[str, list[tuple[str, str]]] = {}
-        for key in dict.fromkeys(keys):
+        for key in keys:
             known = ((SHARED, key[0]), key[1]) in self.looked or key in self.experiments
             if not known and (SHARED, key[0]) not in self.kinds and self._dataset_ok(key[0]):
                 todo.setdefault(key[0], []).append(key)
         order = interleave(todo.values())
         work = self._read_linked if read else self._look_up
         for key, (kind, found) in zip(order, self.flow.map(work, order), strict=True):
+            if kind is None:
+                continue  # could not be looked at: the link's walk will say why
             self.looked[((SHARED, key[0]), key[1])] = kind
             if kind == FOLDER_KIND:
                 self.usual[f"{USUAL_PREFIX}{key[0]}/{key[1]}"] = key
@@ -269,26 +309,35 @@ class _Scanner:
         """Whether ``_shared/dataset`` is a real folder (a symlink there is noted once)."""
         if not self.shared_ok():
             return False
-        noted = ((SHARED,), dataset) in self.looked
         try:
             kind = self.lookup((SHARED,), dataset)
         except OSError:
             return False
-        if kind == SYMLINK and not noted and (SHARED,) not in self.kinds:
+        if kind == SYMLINK and (SHARED,) not in self.kinds:  # a listing noted it already
             self._shared_symlink((SHARED,), dataset)
         if kind == FOLDER_KIND:
             with contextlib.suppress(OSError, NotImplementedError):
                 self.layer.kept((SHARED, dataset))  # experiments are read relative to it
         return kind == FOLDER_KIND
 
-    def _look_up(self, key: tuple[str, str]) -> tuple[str, ExperimentRead | None]:
+    def _in_shared(self, dataset: str) -> str | None:
+        """What ``_shared/dataset`` is (None: it cannot be looked at)."""
+        try:
+            with self.layer.folder((SHARED,)) as fd:
+                return kind_at(fd, dataset)
+        except OSError:
+            return None
+
+    def _look_up(self, key: tuple[str, str]) -> tuple[str | None, ExperimentRead | None]:
+        """What ``_shared/<D>/<E>`` is (None: it cannot be looked at)."""
         try:
             with self.layer.folder((SHARED, key[0])) as fd:
                 return kind_at(fd, key[1]), None
         except OSError:
-            return MISSING, None
+            return None, None
 
-    def _read_linked(self, key: tuple[str, str]) -> tuple[str, ExperimentRead | None]:
+    def _read_linked(self, key: tuple[str, str]) -> tuple[str | None, ExperimentRead | None]:
+        """What ``_shared/<D>/<E>`` is, and its read when it is a real folder."""
         dataset, name = key
         try:
             with self.layer.folder((SHARED, dataset)) as parent:
@@ -301,7 +350,7 @@ class _Scanner:
                     return kind, read_at(parent, dataset, name, self.options.read)
                 return FOLDER_KIND, read_open(fd, dataset, self.options.read)
         except OSError:
-            return MISSING, None
+            return None, None
 
     def add_reads(self, jobs: Sequence[Job], reads: Sequence[ExperimentRead]) -> None:
         """Turn what the readers found into experiments of the model."""
@@ -326,13 +375,22 @@ class _Scanner:
 
     def _batch_work(self, task: BatchTask) -> tuple[FolderRead, Sequence[BatchTask]]:
         """The I/O of one task: a batch folder (whose dataset folders the link cache does not
-        vouch for come next), or one of its dataset folders."""
-        batch, dataset = task
+        vouch for come next), one of its dataset folders, or (on threads) some of the links of
+        one, ``TARGETS`` at a time."""
+        batch, dataset, names = task
+        if names:
+            return read_targets(self.layer, batch, dataset or "", names), ()
         if dataset is not None:
-            return read_links(self.layer, batch, dataset, self.stamped), ()
+            at_most = 0 if self.flow.threaded else None  # threaded: every target apart
+            read = read_links(self.layer, batch, dataset, self.stamped, at_most)
+            rest = read.rest
+            runs = [rest[i : i + TARGETS] for i in range(0, len(rest), TARGETS)]
+            return read, [(batch, dataset, run) for run in runs]
         read = read_batch(self.layer, batch, self.stamped, self.listings_before)
         known = {name for name, _ in read.children}
-        more = [(batch, n) for n, kind in read.entries if kind == FOLDER_KIND and n not in known]
+        more = [
+            (batch, n, ()) for n, kind in read.entries if kind == FOLDER_KIND and n not in known
+        ]
         return read, more
 
     def read_batches(self, names: Sequence[str]) -> Iterator[tuple[BatchTask, FolderRead]]:
@@ -343,7 +401,7 @@ class _Scanner:
         for name in names:
             kind = listed.get(name, MISSING) if listed is not None else None
             if kind in (None, FOLDER_KIND):
-                tasks.append((name, None))
+                tasks.append((name, None, ()))
         many = self.forks and len(tasks) >= PREFETCH_MIN and self.options.workers != 1
         if self.flow.threaded or not many:
             yield from self.flow.run(tasks, self._batch_work)
@@ -365,12 +423,23 @@ class _Scanner:
         left out)."""
         folders: dict[str, FolderRead] = {}
         contents: dict[str, dict[str, FolderRead]] = {}
-        for (name, dataset), read in self.read_batches(names):
+        more: dict[tuple[str, str], list[tuple[str, str]]] = {}  # targets read apart
+        for (name, dataset, names_), read in self.read_batches(names):
             if dataset is None:
                 folders[name] = read
                 contents.setdefault(name, {}).update(read.children)
+            elif names_:
+                more.setdefault((name, dataset), []).extend(read.pairs)
             else:
                 contents.setdefault(name, {})[dataset] = read
+        for (name, dataset), pairs in more.items():
+            read = contents[name][dataset]
+            whole = tuple(sorted((*read.pairs, *pairs)))
+            # Some targets unread (the folder went away meanwhile): never kept, never vouched.
+            lost = len(whole) < len(read.pairs) + len(read.rest)
+            contents[name][dataset] = replace(
+                read, pairs=whole, rest=(), stamp=None if lost else read.stamp
+            )
         if not self.lists_shared:
             self._prefetch_for(contents)
         out: dict[str, Batch] = {}
@@ -461,12 +530,7 @@ class _Scanner:
             self._stray_stamps(parts, read)
         for n, kind, held, _ in read.strays:
             strays.append(Stray(batch, dataset, n, Path(folder, n), kind, held))
-        if self.listings is not None and read.complete:
-            assert read.stamp is not None
-            kept = f"{batch}/{dataset}"
-            earlier = self.listings_before.get(kept) if read.cached else None
-            # The very entry loaded, when taken from the cache: an unchanged file is not rewritten.
-            self.listings[kept] = earlier or (read.stamp, read.pairs)
+        self._keep(f"{batch}/{dataset}", read, read.pairs, read.complete)
         links = []
         usual, ok, inside = self.usual, LinkState.OK, self.layer.inside
         for link_name, target in read.pairs:
@@ -522,6 +586,11 @@ def _scan(
         names = list(options.batches)
     if options.shared != "none":
         scanner.shared_ok()  # one more timed open before the pace is settled
+    link_cache = None
+    if options.cache_dir is not None and options.batches is None:  # worth it for all batches
+        link_cache = LinkCache(options.cache_dir, scanner.root)
+        scanner.listings_before = link_cache.load()
+        scanner.listings = {}
     reads: Reads | None = None
     jobs: list[Job] = []
     cache = None
@@ -536,11 +605,6 @@ def _scan(
         workers = options.workers or default_workers()
         done = progress.add_experiments if progress is not None else (lambda _n: None)
         reads = Reads(scanner.layer, jobs, options.read, cached, scanner.flow, workers, done)
-    link_cache = None
-    if options.cache_dir is not None and options.batches is None:  # worth it for all batches
-        link_cache = LinkCache(options.cache_dir, scanner.root)
-        scanner.listings_before = link_cache.load()
-        scanner.listings = {}
     scanner.forks = reads is None and not scanner.listings_before
     batches = scanner.batches(names)
     if link_cache is not None and scanner.listings is not None:

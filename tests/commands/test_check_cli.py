@@ -69,12 +69,16 @@ def test_seed_store_json(seed_store: Path, cli: Cli) -> None:
 def test_seed_store_github(seed_store: Path, cli: Cli) -> None:
     result = cli("check", "--format", "github")
     lines = result.out.splitlines()
-    assert lines[0] == (
-        f"::warning file={PILOT},title=BC305::original_batch 'batch_20241228_pilot' names no "
-        "batch in the store"
+    # errors first; a finding on an experiment lands on its metadata file, at the key's line
+    assert lines[0].startswith(f"::error file={DANGLING[0]},title=BC101::dangling symlink -> ")
+    assert lines[1].startswith(f"::error file={DANGLING[1]},title=BC101::")
+    metadata = f"{PILOT}/experiment_metadata.json"
+    text = (seed_store.parent.parent / metadata).read_text("utf-8").splitlines()
+    line = next(i for i, row in enumerate(text, 1) if '"original_batch"' in row)
+    assert lines[2] == (
+        f"::warning file={metadata},line={line},title=BC305::original_batch "
+        "'batch_20241228_pilot' names no batch in the store"
     )
-    assert lines[1].startswith(f"::error file={DANGLING[0]},title=BC101::dangling symlink -> ")
-    assert lines[2].startswith(f"::error file={DANGLING[1]},title=BC101::")
     assert lines[3] == "2 errors, 1 warning in 4 experiments, 6 links"
 
 
@@ -89,7 +93,7 @@ def test_auto_format_is_github_under_github_actions(
     seed_store: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert cli("check").out.startswith("::warning file=")
+    assert cli("check").out.startswith("::error file=")
     monkeypatch.setenv("GITHUB_ACTIONS", "false")
     assert cli("check").out.startswith("Data_v2/synthetic/_shared/Copa\n")
 
@@ -189,3 +193,19 @@ def test_console_script(seed_store: Path, tmp_path: Path) -> None:
     result = run_script("check", "--format", "json", cwd=tmp_path)
     assert (result.code, result.err) == (1, "")
     assert len(json.loads(result.out)["findings"]) == 3
+
+
+def test_git_findings_follow_the_index_through_the_result_cache(tmp_path: Path, cli: Cli) -> None:
+    """``--git`` keeps the check-result cache, keyed on git's index: ``git add`` is seen."""
+    from conftest import git
+
+    spec = {**experiment("Copa", "e1", TEMP, 0.5, 1.0), **link(TEMP, "Copa", "e1")}
+    make_tree(tmp_path / "Data_v2/synthetic", spec)
+    git("init", "-q", cwd=tmp_path)
+    git("add", f"Data_v2/synthetic/{TEMP}", cwd=tmp_path)
+    first = cli("check", "--git", "--format", "json")
+    assert (first.code, codes(first)) == (1, {("BC107", f"Data_v2/synthetic/{TEMP}/Copa/e1")})
+    assert cli("check", "--git", "--format", "json").json() == first.json()  # cached
+    assert cli("check", "--format", "json").code == 0  # without --git: not judged
+    git("add", "-A", cwd=tmp_path)
+    assert cli("check", "--git", "--format", "json").code == 0

@@ -15,10 +15,12 @@ DANGLING = f"{STORE}/{TEMP}/Copa/temp07_topp10_gpt4o/Copa"
 GOOD = f"{STORE}/{TEMP}/Copa/temp05_topp10_gpt4o/Copa"
 
 
-def try_repo(hook_repo: Path, data: Path, *files: str) -> subprocess.CompletedProcess[str]:
+def try_repo(
+    hook_repo: Path, data: Path, home: Path, *files: str
+) -> subprocess.CompletedProcess[str]:
     """``pre-commit try-repo HOOK_REPO batchcheck-configs --files ...`` inside ``data``."""
     env = {k: v for k, v in os.environ.items() if k != "BATCHCHECK_ROOT"}
-    env.update(GIT_ENV, PRE_COMMIT_HOME=str(data.parent / "pre-commit-home"))
+    env.update(GIT_ENV, PRE_COMMIT_HOME=str(home))
     hook = ("try-repo", str(hook_repo), "batchcheck-configs")
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", *hook, "--files", *files],
@@ -38,13 +40,13 @@ def test_manifest_declares_both_hooks() -> None:
     assert configs["types_or"] == ["yaml", "json"]
     assert configs.get("pass_filenames", True) is True
     assert configs["require_serial"] is True
-    assert hooks["batchcheck"]["entry"] == "batchcheck check"
+    assert hooks["batchcheck"]["entry"] == "batchcheck check --git"
     readme = (PROJECT / "README.md").read_text("utf-8")
     assert all(f"- id: {hook_id} " in readme for hook_id in hooks)
 
 
 def test_try_repo_fails_on_a_dangling_path_and_passes_once_fixed(
-    hook_repo: Path, tmp_path: Path
+    hook_repo: Path, tmp_path: Path, pre_commit_home: Path
 ) -> None:
     data = make_tree(tmp_path / "data", {"configs/train.yaml": f"data:\n  train: {DANGLING}\n"})
     make_tree(data / STORE, seed_spec())
@@ -52,7 +54,7 @@ def test_try_repo_fails_on_a_dangling_path_and_passes_once_fixed(
     git("add", "-A", cwd=data)
 
     metadata = f"{STORE}/_shared/Copa/temp05_topp10_gpt4o/experiment_metadata.json"
-    failed = try_repo(hook_repo, data, "configs/train.yaml", metadata)
+    failed = try_repo(hook_repo, data, pre_commit_home, "configs/train.yaml", metadata)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "1 error, 0 warnings in 1 config, 1 path" in failed.stdout  # _shared/ is excluded
     assert "BC501" in failed.stdout
@@ -62,6 +64,6 @@ def test_try_repo_fails_on_a_dangling_path_and_passes_once_fixed(
 
     (data / "configs/train.yaml").write_text(f"data:\n  train: {GOOD}\n", "utf-8")
     git("add", "-A", cwd=data)
-    passed = try_repo(hook_repo, data, "configs/train.yaml")
+    passed = try_repo(hook_repo, data, pre_commit_home, "configs/train.yaml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -27,7 +28,7 @@ from conftest import (
 from batchcheck.errors import UsageError
 from batchcheck.report import navigation
 from batchcheck.report.build import GRID_CELL_MAX
-from batchcheck.report.navigation import LARGE_BATCHES, Links, SiteMap, slug
+from batchcheck.report.navigation import Links, SiteMap, slug
 from batchcheck.report.render import md, write
 from batchcheck.report.values import show_value, varying_parameters
 from batchcheck.report.views import Ref, Target
@@ -132,12 +133,16 @@ def check_json(cli: Cli, root: Path) -> Any:
 
 
 def assert_links_resolve(out: Path, ext: str) -> None:
-    """Every internal link of every page reaches a page that exists and an id on it."""
+    """Every internal link of every page reaches a page that exists and an id on it (on a
+    Markdown page, an inline anchor)."""
     pages = {p: Page(p.read_text("utf-8")) for p in out.rglob(f"*{ext}")} if ext == ".html" else {}
     for path, page in pages.items():
         for href in page.hrefs:
             file, _, anchor = href.partition("#")
             target = (path.parent / file).resolve() if file else path
+            if target.suffix == ".md":
+                assert f'<a id="{anchor}"></a>' in target.read_text("utf-8"), href
+                continue
             assert target in pages, f"{path.name}: {href}"
             if anchor:
                 assert anchor in pages[target].ids, f"{path.name}: {href}"
@@ -150,72 +155,58 @@ def assert_links_resolve(out: Path, ext: str) -> None:
 def example(cli: Cli, tmp_path: Path) -> Path:
     out = tmp_path / "out"
     result = run_report(cli, EXAMPLE_ROOT, out)
-    assert result.out.splitlines() == ["out/index.md", "out/index.html"]
+    written = result.out.splitlines()
+    assert written[:3] == ["out/index.md", "out/index.html", "out/batches/batch_20241228_pilot.md"]
+    assert len(written) == 2 + 3 + 2  # index.md and index.html; batch and dataset pages (md)
     assert result.err == ""
     return out
 
 
 def test_example_markdown(example: Path) -> None:
     text = (example / "index.md").read_text("utf-8")
+    assert md_tables(text)[0][0] == ["figure", "value"]  # a header row, not an empty one
     summary = {plain(row[0]): row[1] for row in md_tables(text)[0]}
     assert summary["📦 Batches"] == "3"
     assert summary["🔧 Physical experiments (_shared)"] == "6"
     assert summary["⚡ Reuse ratio (links per physical experiment)"] == "1.17"
     assert summary["❌ Check errors"] == "0"
-    varying = [t for t in md_tables(text) if t[0] == ["parameter", "values"]]
-    temperature = {row[0].strip("`"): row[1] for row in varying[0][1:]}
-    assert temperature["generation.temperature"] == "0.5 · 0.7 · 0.9"
-    topp = {row[0].strip("`"): row[1] for row in varying[1][1:]}
-    assert topp == {"generation.top_p": "0.8 · 0.9"}
-    rows = [t for t in md_tables(text) if t[0][:2] == ["experiment", "reuse"]]
-    reused = [r for t in rows for r in t[1:] if "reused" in r[1]]
+    copa = [t for t in md_tables(text) if t[0][0] == "temperature \\ top_p"][1]
+    assert copa[0][1:] == ["0.8", "0.9", "1.0"]
+    cells = {row[0].strip("*"): row[1:] for row in copa[1:]}
+    assert cells["0.7"] == ["1", "1 ⚡1", "1"]
+    assert cells["0.5"] == ["·", "·", "1"]
+    batches = md_table_with(text, "batch")
+    assert batches[3][0] == (
+        "[batch_20241230_topp](batches/batch_20241230_topp.md#batch-batch_20241230_topp)"
+    )
+    assert "```mermaid\nflowchart LR" in text
+    page = (example / "batches" / "batch_20241229_temperature.md").read_text("utf-8")
+    varying = md_table_with(page, "values")
+    assert dict(varying[1:])["generation.temperature"] == "0.5 · 0.7 · 0.9"
+    page = (example / "batches" / "batch_20241230_topp.md").read_text("utf-8")
+    reused = [r for r in md_table_with(page, "reuse")[1:] if "reused" in r[1]]
     assert [(plain(r[0]), plain(r[1])) for r in reused] == [
         ("temp07_topp09_gpt4o", "⚡ reused from batch_20241228_pilot")
     ]
-    assert "](#exp-Copa-temp07_topp09_gpt4o)" in reused[0][0]
-    grid = md_table_with(text, "temperature \\ top_p")  # CB's grid comes first
-    assert grid[0][1:] == ["1.0"]
-    copa = [t for t in md_tables(text) if t[0][0] == "temperature \\ top_p"][1]
-    assert copa[0][1:] == ["0.8", "0.9", "1.0"]
-    cells = {row[0].strip("*"): [plain(c) for c in row[1:]] for row in copa[1:]}
-    assert cells["0.7"][1] == ("temp07_topp09_gpt4o (batch_20241228_pilot, batch_20241230_topp)")
-    assert cells["0.5"][:2] == ["", ""]
-    reuse = md_table_with(text, "physical experiment")
-    assert [plain(c) for c in reuse[1]] == [
-        "Copa/temp07_topp09_gpt4o",
-        "batch_20241228_pilot",
-        "batch_20241228_pilot, batch_20241230_topp",
-        "2",
-    ]
-    assert "```mermaid\nflowchart LR" in text
-    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
-        assert f'<a id="{anchor}"></a>' in text, anchor
+    assert "](batch_20241228_pilot.md#exp-Copa-temp07_topp09_gpt4o)" in reused[0][0]
+    grid = md_table_with(
+        (example / "datasets" / "Copa.md").read_text("utf-8"), "temperature \\ top_p"
+    )
+    assert plain(grid[2][2]) == "temp07_topp09_gpt4o (batch_20241228_pilot, batch_20241230_topp)"
 
 
 def test_example_html(example: Path) -> None:
-    page = Page((example / "index.html").read_text("utf-8"))
-    assert page.scripts == 0
+    raw = (example / "index.html").read_text("utf-8")
+    page = Page(raw)
+    assert page.scripts == 2  # the table's JSON data and its script, both inline
     assert page.srcs == []  # self-contained: no external stylesheet, script or image
-    links = [t for t in page.tables if t[0][:2] == ["experiment", "reuse"]]
-    assert len(links) == 4  # pilot/Copa, temperature/CB, temperature/Copa, topp/Copa
-    topp = links[3]
-    assert topp[2][:3] == [
-        "temp07_topp09_gpt4o",
-        "reused from batch_20241228_pilot",
-        "880bf81bfb56",
-    ]
-    varying = [t for t in page.tables if t[0][0] == "parameter that varies"]
-    assert ["generation.temperature", "0.50.70.9"] in [
-        [r[0], r[1].replace(" ", "")] for r in varying[0]
-    ]
-    grid = [t for t in page.tables if t[0][0] == "temperature \\ top_p"][1]
-    assert grid[2][2].startswith("✓ temp07_topp09_gpt4o")
-    assert grid[1][1] == "–"
-    experiments = page.table_with("fingerprint")
-    assert experiments
-    assert "exp-Copa-temp07_topp09_gpt4o" in page.ids
-    assert "#exp-Copa-temp07_topp09_gpt4o" in page.hrefs
-    assert "link-batch_20241230_topp-Copa-temp07_topp09_gpt4o" in page.ids
+    assert "http://" not in raw and "https://" not in raw
+    assert {"summary", "check", "coverage", "storage", "reuse", "experiments"} <= page.ids
+    heat = [t for t in page.tables if t[0][0] == "temperature \\ top_p"][1]
+    assert heat[2] == ["0.7", "1", "1⚡1", "1"]
+    data = json.loads(raw.split('id="data">', 1)[1].split("</script>", 1)[0])
+    assert len(data["rows"]) == 6
+    assert "batches/batch_20241230_topp.md#batch-batch_20241230_topp" in page.hrefs
     assert_links_resolve(example, ".html")
 
 
@@ -229,29 +220,35 @@ def test_seed_store_findings_grouped_by_rule(cli: Cli, seed_store: Path, tmp_pat
     codes = sorted({f["code"] for f in found["findings"]})
     assert "BC101" in codes  # the seed's two dangling links
     text = (out / "index.md").read_text("utf-8")
-    page = Page((out / "index.html").read_text("utf-8"))
-    headings = re.findall(r"^### (BC\d+)", text, flags=re.M)
-    assert headings == codes
+    raw = (out / "index.html").read_text("utf-8")
+    page = Page(raw)
+    assert [row[0] for row in md_table_with(text, "rule")[1:]] == codes
     assert {i for i in page.ids if i.startswith("rule-")} == {f"rule-{c}" for c in codes}
+    # Errors come first on the page: the findings before the pictures.
+    assert raw.index('id="check"') < raw.index('id="coverage"')
+    pages = "".join(p.read_text("utf-8") for p in (out / "batches").glob("*.md"))
     dangling = [
         r
-        for t in md_tables(text)
+        for t in md_tables(pages)
         if t[0][:2] == ["experiment", "reuse"]
         for r in t[1:]
         if "dangling" in r[1]
     ]
     assert sorted(plain(r[0]) for r in dangling) == ["temp07_topp08_gpt4o", "temp07_topp10_gpt4o"]
-    assert all("BC101" in r[-1] for r in dangling)
+    assert all("❌ BC101" in r[-1] for r in dangling)  # an error, not a warning's badge
     summary = {plain(row[0]): row[1] for row in md_tables(text)[0]}
     assert summary["❌ Check errors"] == str(found["summary"]["errors"])
-    # Each BC101 finding links to its batch row, which exists on the page.
-    bc101 = md_tables(text.split("### BC101", 1)[1])[0]
-    targets = re.findall(r"\]\(#([^)]+)\)", " ".join(r[1] for r in bc101[1:]))
+    # The worst findings link to the batch rows they are about, which exist on those pages.
+    worst = md_table_with(text, "message")
+    targets = re.findall(
+        r"\]\(([^)#]+)#([^)]+)\)", " ".join(r[2] for r in worst if r[1] == "BC101")
+    )
     assert sorted(targets) == [
-        f"link-{TEMP}-Copa-temp07_topp10_gpt4o",
-        f"link-{TOPP}-Copa-temp07_topp08_gpt4o",
+        (f"batches/{TEMP}.md", f"link-{TEMP}-Copa-temp07_topp10_gpt4o"),
+        (f"batches/{TOPP}.md", f"link-{TOPP}-Copa-temp07_topp08_gpt4o"),
     ]
-    assert all(f'<a id="{t}"></a>' in text for t in targets)
+    for file, anchor in targets:
+        assert f'<a id="{anchor}"></a>' in (out / file).read_text("utf-8")
     assert_links_resolve(out, ".html")
 
 
@@ -274,11 +271,11 @@ def test_html_escapes_metadata_text(cli: Cli, hostile_store: Path, tmp_path: Pat
     run_report(cli, hostile_store, out, "--format", "html")
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]
     raw = (out / "index.html").read_text("utf-8")
-    assert "<script>" not in raw
+    assert "<script>document" not in raw  # the table data holds it with "<" escaped
     page = Page(raw)
-    assert page.scripts == 0
-    row = next(r for r in page.table_with("linked by")[1:] if r[0].startswith("odd|name"))
-    assert " ".join(HOSTILE.split()) in row[0]
+    assert page.scripts == 2
+    data = json.loads(raw.split('id="data">', 1)[1].split("</script>", 1)[0])
+    assert data["rows"][0][1] == "odd|name"
 
 
 def test_markdown_escapes_pipes_and_flattens_newlines(
@@ -286,7 +283,7 @@ def test_markdown_escapes_pipes_and_flattens_newlines(
 ) -> None:
     out = tmp_path / "out"
     run_report(cli, hostile_store, out, "--format", "md")
-    text = (out / "index.md").read_text("utf-8")
+    text = (out / "batches" / f"{TEMP}.md").read_text("utf-8")
     assert "<script>" not in text
     experiments = md_table_with(text, "description")
     assert all(len(row) == len(experiments[0]) for row in experiments)
@@ -307,7 +304,7 @@ def test_md_filter() -> None:
 def test_large_store_gets_one_page_per_batch(cli: Cli, tmp_path: Path) -> None:
     root = tmp_path / "store"
     spec: dict[str, Any] = {}
-    count = LARGE_BATCHES + 11  # 61: temperature 0.0 in b00, b10 ... b60, one over the cap
+    count = 61  # temperature 0.0 in b00, b10 ... b60, one over the cap
     for i in range(count):
         batch = f"batch_20250101_b{i:02d}"
         name = f"temp{i % 10:02d}_topp10_gpt4o_{i:02d}"
@@ -318,17 +315,17 @@ def test_large_store_gets_one_page_per_batch(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_report(cli, root, out)
     written = result.out.splitlines()
-    assert len(written) == 2 * (1 + count + 1)
+    assert len(written) == 2 + count + 1
     assert "out/batches/batch_20250101_b07.md" in written
-    assert "out/datasets/Copa.html" in written
+    assert "out/datasets/Copa.md" in written
     text = (out / "index.md").read_text("utf-8")
     batches = md_table_with(text, "batch")
-    assert len(batches) == count + 1
     assert (
         batches[1][0]
         == "[batch_20250101_b00](batches/batch_20250101_b00.md#batch-batch_20250101_b00)"
     )
-    assert "### 📦" not in text  # the index holds no batch sections
+    assert len(batches) == 1 + 30  # the summary lists the first batches
+    assert "… and 31 more batches" in text
     assert "```mermaid" not in text  # 62 batch -> experiment edges: too many to draw
     page = (out / "batches" / "batch_20250101_b01.md").read_text("utf-8")
     rows = md_table_with(page, "reuse")
@@ -336,12 +333,13 @@ def test_large_store_gets_one_page_per_batch(cli: Cli, tmp_path: Path) -> None:
     assert "(batch_20250101_b00.md#exp-Copa-temp00_topp10_gpt4o_00)" in rows[1][0]
     assert plain(rows[1][1]) == "⚡ reused from batch_20250101_b00"
     assert [plain(r[0]) for r in md_table_with(page, "linked by")[1:]] == ["temp01_topp10_gpt4o_01"]
-    dataset = Page((out / "datasets" / "Copa.html").read_text("utf-8"))
-    grid = dataset.table_with("temperature \\ top_p")
+    dataset = (out / "datasets" / "Copa.md").read_text("utf-8")
+    grid = md_table_with(dataset, "temperature \\ top_p")
     assert len(grid) == 1 + 10  # temperatures 0.0 ... 0.9
-    assert grid[1][1].startswith("✓ temp00_topp10_gpt4o_00")
-    assert grid[1][1].count("✓") == GRID_CELL_MAX
-    assert grid[1][1].endswith("and 1 more")
+    entries = plain(grid[1][1]).split("<br>")
+    assert entries[0].startswith("temp00_topp10_gpt4o_00")
+    assert len(entries) == GRID_CELL_MAX + 1
+    assert entries[-1] == "and 1 more"
     assert_links_resolve(out, ".html")
 
 
@@ -377,7 +375,7 @@ def test_forked_and_threaded_publishing_writes_what_one_process_writes(tmp_path:
     root = generate(tmp_path / "store", 4000, 40, 200)
     forked = report_files(root, tmp_path / "forked", one_core=False)
     alone = report_files(root, tmp_path / "alone", one_core=True)
-    assert len(forked) == 2 * (1 + 40 + 8)  # index, batches, datasets; md and html
+    assert len(forked) == 2 + 40 + 8  # index.md and index.html; batch and dataset pages
     assert forked.keys() == alone.keys()
     assert [name for name in forked if forked[name] != alone[name]] == []
 
@@ -398,7 +396,13 @@ def test_writes_only_inside_output_atomically(cli: Cli, seed_store: Path, tmp_pa
     assert snapshot(tmp_path, out) == before
     assert outside.read_text("utf-8") == "keep me"
     assert not (out / "index.html").is_symlink()
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "index.md", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batches",
+        "datasets",
+        "index.html",
+        "index.md",
+        "notes.txt",
+    ]
 
 
 def test_symlinked_page_folder_is_refused(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
@@ -416,7 +420,7 @@ def test_symlinked_page_folder_is_refused(cli: Cli, seed_store: Path, tmp_path: 
 def test_default_output_is_reports_under_cwd(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
     result = cli("report", cwd=tmp_path)
     assert result.code == 0, result.err
-    assert result.out.splitlines() == ["reports/index.md", "reports/index.html"]
+    assert result.out.splitlines()[:2] == ["reports/index.md", "reports/index.html"]
 
 
 # -- templates -----------------------------------------------------------------------------------
@@ -435,7 +439,7 @@ def test_templates_override(cli: Cli, seed_store: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "args", "message"),
     [
-        ({"index.md.j2": "x"}, ("--format", "html"), "template index.html.j2 not found"),
+        ({"index.html.j2": '{% extends "no.j2" %}'}, ("--format", "html"), "no.j2 not found"),
         ({"index.md.j2": "{% if %}"}, ("--format", "md"), "template index.md.j2:1:"),
         ({"index.md.j2": "{{ r.nothing }}"}, ("--format", "md"), "index.md.j2"),
         ({"index.md.j2": '{% include "gone.j2" %}'}, ("--format", "md"), "gone.j2 not found"),
@@ -544,3 +548,24 @@ def test_a_ref_links_where_href_does() -> None:
                 shown = navigation.link(links("name", target), ext)
                 assert shown == navigation.href(target, page, ext)
     assert navigation.link(Ref("not in the report"), ".md") == ""
+
+
+def test_heatmap_axes_are_the_parameters_that_vary(cli: Cli, tmp_path: Path) -> None:
+    # top_p never varies: the heatmap is drawn on temperature x max_tokens.
+    spec: dict[str, Any] = {}
+    for i, (temp, tokens) in enumerate([(0.5, 256), (0.7, 256), (0.7, 512), (0.7, 512)]):
+        generation = {"model": "m", "temperature": temp, "top_p": 1.0, "max_tokens": tokens}
+        spec.update(experiment("Copa", f"e{i}", TEMP, temp, 1.0, generation=generation))
+        spec.update(link(TEMP, "Copa", f"e{i}"))
+    spec.update(link(TOPP, "Copa", "e3"))
+    root = make_tree(tmp_path / "store", spec)
+    out = tmp_path / "out"
+    run_report(cli, root, out)
+    grid = md_table_with((out / "index.md").read_text("utf-8"), "temperature \\ max_tokens")
+    assert grid == [
+        ["temperature \\ max_tokens", "256", "512"],
+        ["**0.5**", "1", "·"],
+        ["**0.7**", "1", "2 ⚡1"],
+    ]
+    page = Page((out / "index.html").read_text("utf-8"))
+    assert page.table_with("temperature \\ max_tokens")[2] == ["0.7", "1", "2⚡1"]

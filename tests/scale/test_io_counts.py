@@ -8,15 +8,14 @@ experiment, per link and per folder, and to check which files they open.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import AUDIT, generated
+from conftest import audited as audit
+from conftest import generated
 
 from batchcheck.scan.cache import RACY_NS
 
@@ -35,16 +34,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def audited(root: Path, tmp_path: Path, *argv: str) -> tuple[int, list[str]]:
     """Run the CLI in a child process under the audit harness; return exit code and calls."""
-    log = tmp_path / "events.log"
-    proc = subprocess.run(
-        [sys.executable, str(AUDIT), str(log), "--", "--root", str(root), "--quiet", *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    proc, events = audit(root, tmp_path, *argv)
     assert proc.returncode in (0, 1), proc.stderr
-    return proc.returncode, log.read_text(encoding="utf-8").splitlines()
+    return proc.returncode, events
 
 
 def metadata_opened(events: list[str]) -> Counter[str]:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AUDIT, TEMP, TOPP, link, make_tree, snapshot, store_spec
+from conftest import TEMP, TOPP, link, make_tree, snapshot, store_spec
+from conftest import audited as audit
 
 from batchcheck.linking import Action, LinkStep, apply_steps
 from batchcheck.scan import load_experiments
@@ -34,19 +35,13 @@ def spec() -> dict[str, Any]:
 
 
 def audited(tmp_path: Path, root: Path, *argv: str) -> tuple[int, str, str, list[str]]:
-    """Run ``batchcheck --root ROOT ARGV`` logging every call: (exit, stdout, stderr, events)."""
-    log = tmp_path / f"events-{len(list(tmp_path.glob('events-*')))}.log"
+    """Run ``batchcheck --root ROOT ARGV`` from ``tmp_path/work``, every call logged: (exit,
+    stdout, stderr, calls)."""
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    proc = subprocess.run(
-        [sys.executable, str(AUDIT), str(log), "--", "--root", str(root), "--quiet", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=work,
-    )
+    proc, events = audit(root, work, *argv, timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, proc.stdout, proc.stderr, log.read_text("utf-8").splitlines()
+    return proc.returncode, proc.stdout, proc.stderr, events
 
 
 def touched(events: list[str], place: Path) -> list[str]:
@@ -234,17 +229,7 @@ COMMANDS = [
     ["resolve-data-path", f"{{root}}/_shared/Far/{A}"],
     ["resolve-data-path", f"{{root}}/_shared/Copa/{A}"],
     ["compare-experiments", "--shared", f"Far/{A}", "--shared", f"Copa/{A}"],
-    [
-        "compare-experiments",
-        "--batch1",
-        TEMP,
-        "--dataset1",
-        "Copa",
-        "--batch2",
-        TOPP,
-        "--dataset2",
-        "Far",
-    ],
+    f"compare-experiments --batch1 {TEMP} --dataset1 Copa --batch2 {TOPP} --dataset2 Far".split(),
     ["report", "--output", "{work}/report"],
     ["link", "batch_20250109_new", f"Far/{A}", f"Copa/{B}"],
 ]

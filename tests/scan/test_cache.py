@@ -218,7 +218,10 @@ def test_a_warm_run_is_identical_and_opens_no_metadata(
     warm, opened = audited(tmp_path / "events.log", root, "--cache-dir", str(cache), *argv)
     assert cold == fresh
     assert warm == fresh
-    assert not opened  # everything came from the cache
+    # Everything came from the cache; only the github format reads the metadata file of an
+    # experiment with a finding, for the line of the key (batchcheck.locating).
+    with_findings = {"_shared/CB/temp09_topp10_gpt4o", "_shared/Copa/temp07_topp09_gpt4o"}
+    assert set(opened) <= (with_findings if "github" in argv else set())
     events = (tmp_path / "events.log").read_text(encoding="utf-8").splitlines()
     listed = [e for e in events if e.startswith("scandir ")]
     assert not [e for e in listed if Path(e[8:]).parent.name.startswith("batch_")]  # nor links
@@ -483,11 +486,13 @@ def test_scan_cache_round_trip_gives_equal_reads(tmp_path: Path) -> None:
     assert ScanCache(tmp_path / "cache", root, other).load() == {}  # keyed by the options
 
 
-def test_result_cache_round_trip_and_a_change(tmp_path: Path) -> None:
+@pytest.mark.parametrize("io", ["inline", "threads"])
+def test_result_cache_round_trip_and_a_change(tmp_path: Path, io: str) -> None:
+    """The stamps are taken again here or on the I/O threads: the same answers."""
     root = make_tree(tmp_path / "store", base_spec())
     settings = load_settings(str(root), tmp_path)
     # With a cache folder the scan stamps every experiment, which the result cache needs.
-    options = ScanOptions.from_settings(settings, cache_dir=tmp_path / "cache")
+    options = ScanOptions.from_settings(settings, cache_dir=tmp_path / "cache", io=io)
     store, stamps = scan_stamped(root, options)
     result = run_check(store, settings, Selection())
     assert result.findings

@@ -1,0 +1,184 @@
+"""CI formats (github, gitlab, junit), read back the way their consumers read them, and the
+gate options users of ruff and yamllint reach for."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from conftest import TEMP, TOPP, Cli, experiment, link, make_tree, seed_spec
+
+STORE = "Data_v2/synthetic"
+
+
+def runner_parse(line: str) -> tuple[str, dict[str, str], str]:
+    """A workflow command as the Actions runner's ``ActionCommand.TryParseV2`` reads it:
+    ``::name key=value,key=value::message``; properties unescape ``%0D %0A %3A %2C`` then
+    ``%25``, the message ``%0D %0A`` then ``%25``."""
+    assert line.startswith("::")
+    end = line.index("::", 2)
+    command, message = line[2:end], line[end + 2 :]
+    name, _, props = command.partition(" ")
+    properties = {}
+    for pair in filter(None, props.split(",")):
+        key, _, value = pair.partition("=")
+        for escaped, raw in (
+            ("%0D", "\r"),
+            ("%0A", "\n"),
+            ("%3A", ":"),
+            ("%2C", ","),
+            ("%25", "%"),
+        ):
+            value = value.replace(escaped, raw)
+        properties[key] = value
+    for escaped, raw in (("%0D", "\r"), ("%0A", "\n"), ("%25", "%")):
+        message = message.replace(escaped, raw)
+    return name, properties, message
+
+
+HOSTILE = "x,y:z%25%0A::w\r\nv"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git work tree (``.git``) holding the seed store, plus a hostile dangling link and a
+    subfolder to run from."""
+    spec = dict(seed_spec())
+    spec.update(link(TOPP, "Copa", HOSTILE))
+    make_tree(tmp_path / STORE, spec)
+    make_tree(tmp_path, {".git": None, "scripts/sub": None})
+    return tmp_path
+
+
+def test_github_lines_parse_back_from_the_repository_top(repo: Path, cli: Cli) -> None:
+    result = cli(
+        "check", "--root", f"../../{STORE}", "--format", "github", cwd=repo / "scripts/sub"
+    )
+    lines = result.out.splitlines()
+    parsed = [runner_parse(line) for line in lines[:-1]]
+    names = [name for name, _, _ in parsed]
+    assert names == ["error", "error", "error", "warning"]  # errors first
+    files = {props["file"] for _, props, _ in parsed}
+    assert f"{STORE}/{TOPP}/Copa/{HOSTILE}" in files  # every character back as it was
+    assert all(os.path.lexists(repo / f) for f in files)
+    _, props, _ = parsed[3]
+    assert props["file"] == f"{STORE}/_shared/Copa/temp07_topp09_gpt4o/experiment_metadata.json"
+    text = (repo / props["file"]).read_text("utf-8").splitlines()
+    assert '"original_batch"' in text[int(props["line"]) - 1]
+    assert props["title"] == "BC305"
+    assert lines[-1] == "3 errors, 1 warning in 4 experiments, 7 links"
+
+
+def test_github_notice_and_step_summary(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = dict(seed_spec())
+    for i in range(3000):  # long names: the full list would be megabytes
+        spec.update(link(TEMP, "Copa", f"gone_{i:05d}_" + "n" * 180))
+    make_tree(tmp_path / STORE, spec)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n", "utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = cli("check", "--format", "github")
+    assert result.code == 1
+    name, props, message = runner_parse(result.out.splitlines()[-2])
+    assert (name, props) == ("notice", {"title": "batchcheck"})
+    assert message.startswith("3002 errors, 1 warning in 4 experiments, 3006 links")
+    text = summary.read_text("utf-8")
+    assert text.startswith("earlier step\n## batchcheck\n\n**3002 errors, 1 warning")
+    assert len(text.encode("utf-8")) < 1024 * 1024
+    assert "| BC101 | 3002 |" in text
+    assert "more findings not listed." in text
+
+
+def test_gitlab_code_quality(repo: Path, cli: Cli) -> None:
+    result = cli("check", "--root", f"../{STORE}", "--format", "gitlab", cwd=repo / "scripts")
+    issues = json.loads(result.out)
+    assert len(issues) == 4
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in ("major", "minor")
+        assert issue["location"]["path"].startswith(f"{STORE}/")
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+    assert len({issue["fingerprint"] for issue in issues}) == 4
+    again = json.loads(cli("check", "--format", "gitlab", cwd=repo).out)
+    assert [i["fingerprint"] for i in again] == [i["fingerprint"] for i in issues]
+    assert issues[0]["check_name"] == "BC101" and issues[0]["severity"] == "major"
+
+
+def test_junit(repo: Path, cli: Cli) -> None:
+    result = cli("check", "--format", "junit", cwd=repo)
+    suite = ET.fromstring(result.out.split("\n", 1)[1]).find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("4", "4")
+    cases = suite.findall("testcase")
+    assert [c.find("failure").get("type") for c in cases].count("BC305 warning") == 1  # type: ignore[union-attr]
+    assert result.code == 1
+
+
+def test_statistics_exit_zero_output_extend_select(repo: Path, cli: Cli) -> None:
+    stats = cli("check", "--statistics", "--format", "text", cwd=repo)
+    assert stats.out.splitlines()[:2] == ["      3  BC101  error", "      1  BC305  warning"]
+    as_json = cli("check", "--statistics", "--format", "json", cwd=repo).json()
+    assert as_json["summary"]["statistics"] == {"BC101": 3, "BC305": 1}
+    zero = cli("check", "--exit-zero", "--output", "out.json", "--format", "json", cwd=repo)
+    assert (zero.code, zero.out) == (0, "")
+    assert len(json.loads((repo / "out.json").read_text("utf-8"))["findings"]) == 4
+    (repo / "pyproject.toml").write_text(
+        f'[tool.batchcheck]\nroot = "{STORE}"\nselect = ["BC3"]\n', "utf-8"
+    )
+    only = cli("check", "--format", "json", cwd=repo).json()["findings"]
+    assert {f["code"] for f in only} == {"BC305"}
+    extended = cli("check", "--extend-select", "BC1", "--format", "json", cwd=repo).json()
+    assert {f["code"] for f in extended["findings"]} == {"BC101", "BC305"}
+    bad = cli("check", "--extend-select", "BC9", cwd=repo)
+    assert bad.code == 2
+
+
+def test_per_path_ignores(repo: Path, cli: Cli) -> None:
+    spec = experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0)
+    assert spec  # the seed store already holds it
+    (repo / "pyproject.toml").write_text(
+        f'[tool.batchcheck]\nroot = "{STORE}"\n'
+        "[tool.batchcheck.per_path_ignores]\n"
+        '"batch_2024123*" = ["BC101"]\n"_shared/**" = ["BC3"]\n',
+        "utf-8",
+    )
+    result = cli("check", "--format", "json", cwd=repo).json()
+    assert [(f["code"], f["path"]) for f in result["findings"]] == [
+        ("BC101", f"{STORE}/{TEMP}/Copa/temp07_topp10_gpt4o")
+    ]
+    (repo / "pyproject.toml").write_text(
+        f'[tool.batchcheck]\nroot = "{STORE}"\nper_path_ignores = {{"x" = ["BC999"]}}\n', "utf-8"
+    )
+    bad = cli("check", cwd=repo)
+    assert bad.code == 2 and "per_path_ignores 'x'" in bad.err
+
+
+def test_github_puts_experiment_findings_on_the_offending_key(tmp_path: Path, cli: Cli) -> None:
+    stale = experiment(
+        "Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0, parameter_fingerprint="0" * 32
+    )
+    broken = experiment(
+        "CB",
+        "temp07_topp10_gpt4o",
+        TEMP,
+        0.7,
+        1.0,
+        generation={"model": "gpt-4o", "temperature": 0.7, "max_tokens": 256},
+    )
+    spec = {**stale, **broken, **link(TEMP, "Copa", "temp05_topp10_gpt4o")}
+    spec.update(link(TEMP, "CB", "temp07_topp10_gpt4o"))
+    make_tree(tmp_path / STORE, spec)
+    result = cli("check", "--format", "github", "--select", "BC202,BC302")
+    parsed = {
+        props["title"]: props for _, props, _ in map(runner_parse, result.out.splitlines()[:-1])
+    }
+    for code, key in (("BC202", '"parameter_fingerprint"'), ("BC302", '"generation"')):
+        props = parsed[code]
+        assert props["file"].endswith("/experiment_metadata.json")
+        lines = (tmp_path / props["file"]).read_text("utf-8").splitlines()
+        assert key in lines[int(props["line"]) - 1], code

@@ -1,0 +1,125 @@
+"""The Markdown pages as GitHub renders them (markdown-it-py's GFM-like preset): no raw HTML
+from the store gets through, and the summary (``index.md``, ``report --summary``) stays under
+GitHub's 64 KB comment limit whatever the store holds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import TEMP, Result, experiment, link, make_tree
+from markdown_it import MarkdownIt
+
+Cli = Callable[..., Result]
+COMMENT_MAX = 64 * 1024  # GitHub's limit on a pull-request comment
+HOSTILE_KEY = "x\n<img src=x onerror=alert(1)>"
+HOSTILE = "<img src=x onerror=alert(1)> | `tick` *em* [l](javascript:alert(1)) &lt;"
+# What the pages write as HTML themselves: anchors and line breaks in grid cells.
+OURS = re.compile(r'<a id="[A-Za-z0-9._-]*">(</a>)?|</a>|<br>')
+
+
+def gfm() -> MarkdownIt:
+    """GitHub's dialect: tables, strikethrough, raw HTML allowed (linkify needs another
+    package and changes nothing here)."""
+    return MarkdownIt("gfm-like", {"linkify": False})
+
+
+def raw_html(text: str) -> list[str]:
+    """The raw HTML a GFM renderer would pass through from ``text``, other than ours."""
+    found = []
+    for token in gfm().parse(text):
+        for child in [token, *(token.children or [])]:
+            if child.type in ("html_inline", "html_block") and not OURS.fullmatch(
+                child.content.strip()
+            ):
+                found.append(child.content)
+    return found
+
+
+def hostile_store(root: Path, batches: int = 3) -> Path:
+    spec: dict[str, Any] = {}
+    for i in range(batches):
+        batch = f"batch_2025010{i % 9 + 1}_{HOSTILE[:20]}{i}"
+        name = f"{HOSTILE[:30]}{i}"
+        spec.update(
+            experiment(
+                "Copa",
+                name,
+                batch,
+                0.1 * i,
+                1.0,
+                experiment_description=HOSTILE,
+                generation={
+                    "model": HOSTILE,
+                    "temperature": 0.1 * i,
+                    "top_p": 1.0,
+                    HOSTILE_KEY: i,
+                },
+            )
+        )
+        spec.update(link(batch, "Copa", name))
+        spec.update(link(TEMP, "Copa", name))
+    return make_tree(root, spec)
+
+
+def test_no_raw_html_from_metadata_in_any_markdown_page(cli: Cli, tmp_path: Path) -> None:
+    root = hostile_store(tmp_path / "store")
+    out = tmp_path / "out"
+    assert cli("--root", str(root), "report", "--output", str(out), "--format", "md").code == 0
+    pages = sorted(out.rglob("*.md"))
+    assert len(pages) == 1 + 4 + 1
+    for page in pages:
+        text = page.read_text("utf-8")
+        assert raw_html(text) == [], page
+        rendered = gfm().render(text)
+        assert "<img" not in rendered and 'href="javascript' not in rendered, page
+    # The key with a newline stays one row of the varying parameters' table.
+    batch = (out / "batches" / f"{TEMP}.md").read_text("utf-8")
+    rendered = gfm().render(batch)
+    assert "x &lt;img src=x onerror=alert(1)&gt;" in rendered
+
+
+def test_summary_prints_index_md_alone(cli: Cli, tmp_path: Path) -> None:
+    root = hostile_store(tmp_path / "store")
+    result = cli("--root", str(root), "report", "--summary", "--output", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert not (tmp_path / "out").exists()
+    assert cli("--root", str(root), "report", "--output", str(tmp_path / "out")).code == 0
+    written = (tmp_path / "out" / "index.md").read_text("utf-8")
+    stamp = re.compile(r"generated \S+ \S+ \S*")
+    assert stamp.sub("", result.out) == stamp.sub("", written)
+    assert raw_html(result.out) == []
+
+
+def test_summary_stays_under_64_kb_on_a_large_hostile_store(cli: Cli, tmp_path: Path) -> None:
+    # Everything the summary lists, many times over its bounds and with long hostile names:
+    # 80 batches, 80 datasets with two models each, a finding per experiment.
+    spec: dict[str, Any] = {}
+    long = "n" * 60 + HOSTILE
+    for i in range(80):
+        batch = f"batch_20250101_{long}{i:03d}"
+        dataset = f"D{i:02d}{long}"
+        for j in range(4):
+            name = f"{long}{j}"
+            spec.update(
+                experiment(
+                    dataset,
+                    name,
+                    batch,
+                    0.1 * j,
+                    0.5 + 0.1 * (i % 5),
+                    generation={"model": f"m{j % 2}{long}", "temperature": j, "top_p": i},
+                    parameter_fingerprint="0" * 64,  # wrong: a finding each
+                )
+            )
+            spec.update(link(batch, dataset, name))
+    root = make_tree(tmp_path / "store", spec)
+    result = cli("--root", str(root), "report", "--summary")
+    assert result.code == 0, result.err
+    size = len(result.out.encode("utf-8"))
+    assert size < COMMENT_MAX, size
+    assert "… and 50 more batches" in result.out
+    assert "more dataset/model grids" in result.out
+    assert raw_html(result.out) == []
