@@ -12,7 +12,7 @@ DS      = $(if $(DATASET),--dataset "$(DATASET)")
 VERB    = $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
 DRY     = $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
-.PHONY: help install test test-long lint format report check list-batches list-batch-experiments \
+.PHONY: help install test test-long fuzz lint format report check list-batches list-batch-experiments \
         list-shared-experiments list-data-paths resolve-data-path compare-experiments \
         fingerprint check-configs bench plan link add walkthrough mv gc fix diff demo-store clean
 
@@ -32,6 +32,9 @@ test: $(STAMP) ## run the test suite
 
 test-long: $(STAMP) ## the long tests too (the report of a generated 10k store in Chromium)
 	BATCHCHECK_LONG=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests/report
+
+fuzz: $(STAMP) ## the property-based suite with many fresh examples (EXAMPLES=2000)
+	BATCHCHECK_FUZZ_EXAMPLES=$(or $(EXAMPLES),2000) $(BIN)/python -m pytest $(PYTEST_ARGS) tests/test_properties.py
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

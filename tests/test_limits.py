@@ -217,3 +217,25 @@ def test_a_cache_folder_others_may_write_is_not_used(cli: Cli, tmp_path: Path) -
     cache.chmod(0o700)
     result = cli("--cache-dir", "cache", "check")
     assert result.err == "" and list(cache.iterdir())
+
+
+def test_a_report_that_cannot_be_written_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    make_tree(tmp_path / ROOT, experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
+    (tmp_path / "taken" / "index.html").mkdir(parents=True)  # a folder where the page goes
+    result = cli("report", "--output", "taken")
+    assert result.code == 2 and "cannot write" in result.err
+    _one_line(result.err)
+    if os.geteuid() != 0:  # root writes into a read-only folder all the same
+        (tmp_path / "ro").mkdir(mode=0o555)
+        result = cli("report", "--output", "ro")
+        assert result.code == 2 and "cannot write" in result.err
+
+
+def test_a_batch_with_an_undecodable_name_is_reported(cli: Cli, tmp_path: Path) -> None:
+    root = make_tree(tmp_path / ROOT, experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
+    batch = os.fsencode(root) + b"/batch_20250101_\xff"
+    os.makedirs(batch + b"/Copa")
+    os.symlink(b"../../_shared/CB/temp05_topp10_gpt4o", batch + b"/Copa/misplaced")
+    result = cli("report", "--output", "out")
+    assert result.code == 0, result.err
+    _one_line(result.err)

@@ -69,6 +69,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.summary:
         ctx.out.write(summary_text(report, templates))
         return 0
-    for path in publish(report, CHOICES[args.format], templates, output, workers):
-        ctx.out.write(shown_path(path, ctx.cwd) + "\n")
+    try:
+        for path in publish(report, CHOICES[args.format], templates, output, workers):
+            ctx.out.write(shown_path(path, ctx.cwd) + "\n")
+    except OSError as exc:  # a read-only folder, a folder where a page goes, a full disk
+        where = shown_path(exc.filename, ctx.cwd) if exc.filename else args.output
+        raise UsageError(f"--output {args.output}: cannot write {where}: {exc.strerror}") from exc
     return 0
