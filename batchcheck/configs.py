@@ -51,6 +51,12 @@ SEVERITY = {
     EXPERIMENT_FOLDER: Severity.WARNING,
     UNINTERPOLATED: Severity.WARNING,
 }
+# How far ``**`` in a config's path is followed into the store: a training data file sits at
+# batch/Dataset/experiment/Dataset/file, and a glob that names more paths than this is judged
+# on the first ones only.
+GLOB_DEPTH = 6
+GLOB_PATHS = 100_000
+
 # Config files a folder argument (or a configured glob naming a folder) stands for.
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 _INTERPOLATION = "${"
@@ -364,21 +370,40 @@ class _Judge:
         return self._plain(text, parts)
 
     def _matches(self, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-        """Store paths matching ``parts`` (``**`` matches one level, as ``*``), found by
-        listing folders without following a symlink, except batch links through the model."""
+        """Store paths matching ``parts`` (``**``: zero or more folders, as far as
+        ``GLOB_DEPTH`` levels and ``GLOB_PATHS`` paths go), found by listing folders without
+        following a symlink, except batch links through the model."""
         found: list[tuple[str, ...]] = [()]
         for part in parts:
+            if part == "**":
+                found = self._below(found)
+                continue
             if not glob.has_magic(part):
                 found = [(*prefix, part) for prefix in found]
                 continue
-            pattern = "*" if part == "**" else part
             found = [
                 (*prefix, name)
                 for prefix in found
                 for name in self._names(prefix)
-                if fnmatch.fnmatchcase(name, pattern) and not name.startswith(".")
+                if fnmatch.fnmatchcase(name, part) and not name.startswith(".")
             ]
         yield from found
+
+    def _below(self, prefixes: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """Each prefix and every folder path under it (what ``**`` stands for)."""
+        out = list(prefixes)
+        frontier = prefixes
+        for _ in range(GLOB_DEPTH):
+            frontier = [
+                (*prefix, name)
+                for prefix in frontier
+                for name in self._names(prefix)
+                if not name.startswith(".")
+            ]
+            out.extend(frontier)
+            if not frontier or len(out) > GLOB_PATHS:
+                break
+        return out[:GLOB_PATHS]
 
     def _names(self, prefix: tuple[str, ...]) -> list[str]:
         """The entries of the store folder ``prefix`` (a batch link read as its experiment)."""

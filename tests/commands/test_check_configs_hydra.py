@@ -142,3 +142,16 @@ def test_a_batch_rename_fails_check_with_the_configs_it_breaks(repo: Path, cli: 
     assert f"{TEMP} does not exist in the store" in result.out
     # --ignore BC5 leaves the configs out
     assert cli("check", "--ignore", "BC5", "--format", "text", "--no-cache").code == 0
+
+
+def test_a_double_star_glob_matches_any_depth(repo: Path, cli: Cli) -> None:
+    """``**`` is zero or more folders (as in HF ``datasets`` and ``glob``), not one level."""
+    conf = repo / "conf" / "deep.yaml"
+    conf.write_text(
+        f"any: {STORE}/{TEMP}/**/Copa\n"
+        f"files: {STORE}/{TEMP}/**/train.jsonl\n"
+        f"none: {STORE}/{TEMP}/**/no_such_file.jsonl\n",
+        "utf-8",
+    )
+    result = cli("check-configs", "conf/deep.yaml", "--format", "json")
+    assert found(result) == [("BC501", 3)]
