@@ -75,7 +75,7 @@ def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
         type=_io_threads,
         default=default,
         help="requests in flight on a filesystem that makes each call wait, e.g. NFS or Lustre "
-        "(default: [tool.batchcheck] io_threads, else 32)",
+        "(default: [tool.batchcheck] io_threads, else 64)",
     )
 
 

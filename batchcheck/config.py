@@ -26,7 +26,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 DEFAULT_ROOT = Path("Data_v2") / "synthetic"
 DEFAULT_MAX_METADATA_BYTES = 1024 * 1024
 # Requests in flight on a filesystem that makes each call wait (see README, io_threads).
-DEFAULT_IO_THREADS = 32
+DEFAULT_IO_THREADS = 64
 DEFAULT_MAX_SWEEP_CONFIGURATIONS = 10_000
 SEVERITIES = ("error", "warning")
 

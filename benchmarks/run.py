@@ -54,22 +54,26 @@ class Timing:
     seconds: float
     peak_mib: float
     failed: int = 0
+    cpu: float = 0.0  # user + system seconds, worker processes included (median)
 
 
-def _run(argv: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MiB) and exit status of one child process."""
+def _run(argv: list[str]) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS (MiB), exit status and CPU seconds of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), cpu
 
 
 def _measure(name: str, argv: list[str], repeat: int) -> Timing:
     runs = [_run(argv) for _ in range(repeat)]
     # The generated stores are healthy: any other exit status is a failure, shown as such.
-    failed = next((code for _, _, code in runs if code != 0), 0)
-    return Timing(name, statistics.median(r[0] for r in runs), max(r[1] for r in runs), failed)
+    failed = next((code for _, _, code, _ in runs if code != 0), 0)
+    seconds = statistics.median(r[0] for r in runs)
+    cpu = statistics.median(r[3] for r in runs)
+    return Timing(name, seconds, max(r[1] for r in runs), failed, cpu)
 
 
 def store(name: str, size: int) -> tuple[Path, Shape]:
@@ -162,7 +166,7 @@ def table(results: dict[int, list[Timing]]) -> str:
     how the time grew from the previous size (10x more experiments: about 10x is linear) and
     the targets at the largest size."""
     sizes = sorted(results)
-    head = "| command | " + " | ".join(f"{s:,} exp: s / ratio / MiB" for s in sizes)
+    head = "| command | " + " | ".join(f"{s:,} exp: s / ratio / MiB / CPU s" for s in sizes)
     steps = list(pairwise(sizes))
     head += "".join(f" | {a:,} -> {b:,}: time x" for a, b in steps) + " | targets |"
     rows = [head, "|---" * (2 * len(sizes) + 1) + "|"]
@@ -174,7 +178,9 @@ def table(results: dict[int, list[Timing]]) -> str:
             if t.failed:
                 cells.append(f"failed (exit {t.failed})")
                 continue
-            cells.append(f"{t.seconds:.2f} / {t.seconds / base:.2f}x / {t.peak_mib:.0f}")
+            cells.append(
+                f"{t.seconds:.2f} / {t.seconds / base:.2f}x / {t.peak_mib:.0f} / {t.cpu:.2f}"
+            )
         for a, b in steps:
             cells.append(f"{results[b][i].seconds / results[a][i].seconds:.1f}")
         last = results[sizes[-1]][i]
@@ -297,8 +303,9 @@ def main() -> None:
         f"# Benchmark results\n\n"
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}; page cache warm; median of {args.repeat} runs; "
-        f"ratio = time / yardstick time of the same store, in the same run; peak RSS in MiB.\n\n"
-        + "\n".join(sections)
+        f"ratio = time / yardstick time of the same store, in the same run; peak RSS in MiB; "
+        f"CPU s = user + system time of the command and its worker processes (what load on a "
+        f"shared machine does not change).\n\n" + "\n".join(sections)
     )
     print(text)
     args.output.write_text(text)

@@ -73,6 +73,8 @@ from batchcheck.scan.options import ScanOptions
 from batchcheck.stamps import Stamps
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from batchcheck.progress import Progress
 
 PREFETCH_MIN = 200  # batches from which listing them in worker processes pays (fast disks)
@@ -394,8 +396,9 @@ class _Scanner:
         return read, more
 
     def read_batches(self, names: Sequence[str]) -> Iterator[tuple[BatchTask, FolderRead]]:
-        """Every batch folder and dataset folder of ``names``, as read (on the flow, or by
-        worker processes when there are many on a fast disk and nothing else to do)."""
+        """Every batch folder and dataset folder of ``names``, as read: on the flow as the
+        iterator is consumed, or, when there are many on a fast disk and ``forks`` allows,
+        by worker processes that start now (this process meanwhile lists ``_shared``)."""
         listed = self.kinds.get(())
         tasks: list[BatchTask] = []
         for name in names:
@@ -403,28 +406,26 @@ class _Scanner:
             if kind in (None, FOLDER_KIND):
                 tasks.append((name, None, ()))
         many = self.forks and len(tasks) >= PREFETCH_MIN and self.options.workers != 1
-        if self.flow.threaded or not many:
-            yield from self.flow.run(tasks, self._batch_work)
-            return
-        pool = fork_pool(self.options.workers or default_workers())
+        pool = None
+        if many and not self.flow.threaded:
+            pool = fork_pool(self.options.workers or default_workers())
         if pool is None:
-            yield from self.flow.run(tasks, self._batch_work)
-            return
-        with pool:
-            runs = [tasks[i : i + PREFETCH_CHUNK] for i in range(0, len(tasks), PREFETCH_CHUNK)]
-            global _WORKER_SCANNER
-            _WORKER_SCANNER = self
-            futures = [pool.submit(_worker_batches, run) for run in runs]
-            for future in futures:
-                yield from future.result()
+            return self.flow.run(tasks, self._batch_work)
+        global _WORKER_SCANNER
+        _WORKER_SCANNER = self
+        runs = [tasks[i : i + PREFETCH_CHUNK] for i in range(0, len(tasks), PREFETCH_CHUNK)]
+        futures = [pool.submit(_worker_batches, run) for run in runs]
+        return _results(pool, futures)
 
-    def batches(self, names: Sequence[str]) -> dict[str, Batch]:
-        """Read and judge the batches ``names`` (in that order; a name that is not there is
-        left out)."""
+    def batches(
+        self, names: Sequence[str], reads: Iterable[tuple[BatchTask, FolderRead]]
+    ) -> dict[str, Batch]:
+        """Judge the batches ``names`` (in that order; a name that is not there is left out)
+        from what :meth:`read_batches` read of them."""
         folders: dict[str, FolderRead] = {}
         contents: dict[str, dict[str, FolderRead]] = {}
         more: dict[tuple[str, str], list[tuple[str, str]]] = {}  # targets read apart
-        for (name, dataset, names_), read in self.read_batches(names):
+        for (name, dataset, names_), read in reads:
             if dataset is None:
                 folders[name] = read
                 contents.setdefault(name, {}).update(read.children)
@@ -552,6 +553,15 @@ class _Scanner:
 _WORKER_SCANNER: _Scanner | None = None  # set before the fork: workers use its layer and cache
 
 
+def _results(
+    pool: ProcessPoolExecutor, futures: Sequence[Future[list[tuple[BatchTask, FolderRead]]]]
+) -> Iterator[tuple[BatchTask, FolderRead]]:
+    """What the worker processes read, in order, as each run comes in; then the pool ends."""
+    with pool:
+        for future in futures:
+            yield from future.result()
+
+
 def _worker_batches(tasks: list[BatchTask]) -> list[tuple[BatchTask, FolderRead]]:
     assert _WORKER_SCANNER is not None
     return list(Flow(1).run(tasks, _WORKER_SCANNER._batch_work))
@@ -591,6 +601,10 @@ def _scan(
         link_cache = LinkCache(options.cache_dir, scanner.root)
         scanner.listings_before = link_cache.load()
         scanner.listings = {}
+    # Without experiments to read, worker processes may list the batches (started now, while
+    # this process lists _shared); not when the link cache spares most of the listing.
+    scanner.forks = options.shared != "all" and not scanner.listings_before
+    batch_reads = scanner.read_batches(names)
     reads: Reads | None = None
     jobs: list[Job] = []
     cache = None
@@ -605,8 +619,7 @@ def _scan(
         workers = options.workers or default_workers()
         done = progress.add_experiments if progress is not None else (lambda _n: None)
         reads = Reads(scanner.layer, jobs, options.read, cached, scanner.flow, workers, done)
-    scanner.forks = reads is None and not scanner.listings_before
-    batches = scanner.batches(names)
+    batches = scanner.batches(names, batch_reads)
     if link_cache is not None and scanner.listings is not None:
         link_cache.save(list(scanner.listings.items()))
     stamps = None
