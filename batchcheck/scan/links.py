@@ -128,11 +128,10 @@ def _end(rel: Parts, kind: str, dataset: str, key: Key | None) -> tuple[LinkStat
 
 
 def resolve(
-    root: Path, dataset: str, folder: str, target: str, exists: object = None
+    root: Path, dataset: str, folder: str, target: str
 ) -> tuple[LinkState, Key | None, str]:
     """One link in ``folder`` judged on its own (the scan judges many against its listings):
-    :func:`judge` with every lookup made beneath the root. ``exists``, which earlier callers
-    pass, is not consulted any more: the walk looks at each step itself."""
+    :func:`judge` with every lookup made beneath the root."""
     try:
         parts = Path(folder).relative_to(root).parts
     except ValueError:
