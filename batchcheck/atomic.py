@@ -43,17 +43,23 @@ def temporary_name(path: Path, purpose: str = "tmp") -> Path:
     return path.with_name(f".{path.name}.{purpose}-{os.urandom(4).hex()}")
 
 
+def stands_for(name: str, purpose: str) -> str | None:
+    """The name a :func:`temporary_name` for ``purpose`` stands for, or None when ``name`` is
+    not one."""
+    match = re.fullmatch(rf"\.(.+)\.{re.escape(purpose)}-[0-9a-f]{{8}}", name, re.S)
+    return match[1] if match else None
+
+
 def temporaries(folder: Path, purpose: str) -> list[tuple[str, Path]]:
     """What :func:`temporary_name` made in ``folder`` for ``purpose`` and is still there (a run
     killed half-way): (the name each stands for, its path), sorted. None in a missing folder."""
-    pattern = re.compile(rf"\.(.+)\.{re.escape(purpose)}-[0-9a-f]{{8}}", re.S)
     try:
         with os.scandir(folder) as it:
             names = sorted(entry.name for entry in it)
     except FileNotFoundError:
         return []
-    found = (pattern.fullmatch(name) for name in names)
-    return [(match[1], folder / match[0]) for match in found if match]
+    found = ((stands_for(name, purpose), name) for name in names)
+    return [(meant, folder / name) for meant, name in found if meant is not None]
 
 
 def symlink_atomic(target: str, path: Path) -> None:
@@ -86,9 +92,9 @@ def _renameat2() -> Any:
         return None
 
 
-def rename_noreplace(src: Path, dst: Path) -> None:
-    """Rename ``src`` to ``dst``; FileExistsError if anything holds ``dst``, even an empty folder
-    (which a plain ``rename`` would replace).
+def rename_noreplace(src: Path | str, dst: Path | str, dir_fd: int | None = None) -> None:
+    """Rename ``src`` to ``dst`` (both relative to folder ``dir_fd`` when given); FileExistsError
+    if anything holds ``dst``, even an empty folder (which a plain ``rename`` would replace).
 
     Uses ``renameat2(RENAME_NOREPLACE)`` (Linux 3.15+, glibc 2.28+), which the standard library
     does not wrap; elsewhere, or on a filesystem without it, a look and then ``os.rename``,
@@ -97,15 +103,17 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     import ctypes
 
     renameat2 = _renameat2()
+    at = _AT_FDCWD if dir_fd is None else dir_fd
     if renameat2 is not None:
-        result = renameat2(
-            _AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE
-        )
+        result = renameat2(at, os.fsencode(src), at, os.fsencode(dst), _RENAME_NOREPLACE)
         if result == 0:
             return
         err = ctypes.get_errno()
         if err not in (errno.EINVAL, errno.ENOSYS):  # not supported here: fall back below
             raise OSError(err, os.strerror(err), os.fspath(dst))
-    if os.path.lexists(dst):
-        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(dst))
-    os.rename(src, dst)
+    try:
+        os.stat(dst, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        os.rename(src, dst, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        return
+    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(dst))

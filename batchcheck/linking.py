@@ -1,24 +1,30 @@
 """Adding shared experiments to a batch: validate every link first, then write, never overwrite.
 
-Each link is created with one ``os.symlink`` call straight at its final name. That call is
-atomic: the entry appears whole, with its target, or not at all, so an interrupted run leaves
-only complete links. It also fails with ``FileExistsError`` when anything already holds the
-name, so an entry that appears between the check and the write is never replaced. The usual
-"temp name + rename" would be weaker here: ``os.replace`` silently overwrites whatever holds the
-final name by then, a rename that refuses to replace (``renameat2(RENAME_NOREPLACE)``) is not in
-the standard library, and a crash between the two steps leaves a temp entry behind.
+A link into an existing dataset folder is one ``os.symlink`` call straight at its final name.
+That call is atomic (the entry appears whole, with its target, or not at all) and fails with
+``FileExistsError`` when anything already holds the name, so an entry that appears between the
+check and the write is never replaced.
+
+A folder the run makes, the batch itself or a dataset folder in an existing batch, must not
+appear empty or half-filled (an empty batch is a finding, and a half-filled one looks like a
+finished one). It is filled under a hidden name beside its final one (``.<name>.link-<random>``,
+which every reader ignores) and renamed into place with ``renameat2(RENAME_NOREPLACE)``, the
+same staging ``add`` uses: the folder appears whole or not at all, and never over one that
+another run made meanwhile. A run killed while filling leaves only the hidden folder; the next
+run for the batch removes it (its links only, never anything else) and makes its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from batchcheck.atomic import rename_noreplace, stands_for, temporary_name
 from batchcheck.config import Settings
 from batchcheck.engine import run_check
 from batchcheck.errors import NotFound, UsageError
@@ -31,8 +37,21 @@ from batchcheck.names import display, shown_path
 from batchcheck.rules import by_code
 from batchcheck.rules.bc402_batch_name import name_problem
 from batchcheck.scan import ScanOptions, load_experiments, scan
-from batchcheck.scan.beneath import Beneath, make_folder
+from batchcheck.scan.beneath import (
+    FOLDER,
+    FOLDER_KIND,
+    HANDLE,
+    MISSING,
+    SYMLINK,
+    Beneath,
+    Parts,
+    kind_at,
+    listing,
+    make_folder,
+    open_folder,
+)
 
+STAGE = "link"  # the purpose in the hidden name of a folder being filled
 # The rules that judge one experiment's metadata: an error from any of them refuses the target.
 METADATA_RULES = ("BC202", "BC301", "BC302", "BC303")
 
@@ -198,57 +217,176 @@ def refusal(batch: str, steps: Sequence[LinkStep]) -> str:
 def apply_steps(root: Path, batch: str, steps: Sequence[LinkStep]) -> tuple[list[LinkStep], str]:
     """Create every ``CREATE`` link (and its folders); nothing at all when a step is blocked.
 
-    The batch folder is made with its first link: an empty batch is itself a finding (BC402).
-    Each link is written relative to a handle of its dataset folder, opened beneath the root
-    without following a symlink (``scan.beneath.make_folder``): a folder swapped for a symlink
-    after the steps were judged fails the write instead of leading it out of the root.
+    A folder the run makes (the batch, or a dataset folder in an existing batch) appears whole
+    or not at all: it is filled under a hidden name beside its final one and renamed into place
+    with a rename that never replaces (see the module docstring). A link into an existing
+    dataset folder is one ``symlink`` call, whole by itself. Every write is made relative to a
+    handle of its folder opened beneath the root without following a symlink
+    (``scan.beneath``): a folder swapped for a symlink after the steps were judged fails the
+    write instead of leading it out of the root. Hidden folders an interrupted run left for
+    this batch are removed first.
     Returns the steps (``done`` set on those created) and an error text when a write failed:
-    the run stops there, folders it made for that link are removed again, and every link made
-    so far is whole and valid.
+    the run stops there, and every link made so far is whole and valid.
     """
     reason = refusal(batch, steps)
     if reason:
         raise LinkError(reason)
     out = list(steps)
+    groups: dict[str, list[int]] = {}
+    for i, step in enumerate(out):
+        if step.action is Action.CREATE:
+            groups.setdefault(step.dataset, []).append(i)
+    if not groups:
+        return out, ""
     with Beneath(root) as layer:
-        for i, step in enumerate(out):
-            if step.action is not Action.CREATE:
-                continue
-            error = _write_link(layer.fd, batch, step)
-            if error is not None:
-                out[i] = replace(step, action=Action.FAILED, detail=error.strerror or str(error))
-                done = sum(s.done for s in out)
-                return out, (
-                    f"cannot create {step.rel}: {error.strerror}; {done} link(s) were created "
-                    "before it, each complete; run again once fixed"
-                )
-            out[i] = replace(step, done=True)
-    return out, ""
+        _sweep(layer.fd, batch)
+        if kind_at(layer.fd, batch) == MISSING:
+            every = [i for group in groups.values() for i in group]
+            error = _fill(out, layer.fd, batch, every, lambda step: (step.dataset,))
+        else:
+            error = _into_batch(layer.fd, batch, out, groups)
+    if error is None:
+        return out, ""
+    failed = next(i for i, step in enumerate(out) if step.action is Action.FAILED)
+    done = sum(step.done for step in out)
+    before = (
+        f"{done} link(s) were created before it, each complete" if done else "nothing was changed"
+    )
+    why = error.strerror or str(error)
+    return out, f"cannot create {out[failed].rel}: {why}; {before}; run again once fixed"
 
 
-def _write_link(root_fd: int, batch: str, step: LinkStep) -> OSError | None:
-    """Make ``batch/<dataset>`` as needed and the link in it; on failure remove the folders
-    this made and return the error."""
-    made: list[tuple[int, str]] = []  # (parent handle, name) of each folder made
-    opened: list[int] = []
+def _into_batch(
+    root_fd: int, batch: str, out: list[LinkStep], groups: dict[str, list[int]]
+) -> OSError | None:
+    """The links into an existing batch: a new dataset folder made whole (staged), a link into
+    an existing one written straight."""
     try:
-        fd = root_fd
-        for name in (batch, step.dataset):
-            parent = fd
-            fd, new = make_folder(parent, name)
-            opened.append(fd)
-            if new:
-                made.append((parent, name))
-        os.symlink(step.target, step.experiment, dir_fd=fd)
+        batch_fd = open_folder(root_fd, batch, HANDLE)
     except OSError as exc:
-        for parent, name in reversed(made):  # leave no empty folder behind
-            with contextlib.suppress(OSError):
-                os.rmdir(name, dir_fd=parent)
-        return exc
+        return _failed(out, next(iter(groups.values()))[0], exc)
+    try:
+        _sweep(batch_fd, None)
+        for dataset, group in groups.items():
+            if kind_at(batch_fd, dataset) == MISSING:
+                error = _fill(out, batch_fd, dataset, group, lambda step: ())
+            else:
+                error = _straight(batch_fd, dataset, out, group)
+            if error is not None:
+                return error
     finally:
-        for fd in reversed(opened):
-            os.close(fd)
+        os.close(batch_fd)
     return None
+
+
+def _failed(out: list[LinkStep], i: int, error: OSError) -> OSError:
+    """Mark step ``i`` as the one the run stopped at."""
+    out[i] = replace(out[i], action=Action.FAILED, detail=error.strerror or str(error))
+    return error
+
+
+def _straight(batch_fd: int, dataset: str, out: list[LinkStep], group: list[int]) -> OSError | None:
+    """Links into an existing dataset folder, one ``symlink`` call each."""
+    try:
+        fd = open_folder(batch_fd, dataset, HANDLE)
+    except OSError as exc:
+        return _failed(out, group[0], exc)
+    try:
+        for i in group:
+            try:
+                os.symlink(out[i].target, out[i].experiment, dir_fd=fd)
+            except OSError as exc:
+                return _failed(out, i, exc)
+            out[i] = replace(out[i], done=True)
+    finally:
+        os.close(fd)
+    return None
+
+
+def _fill(
+    out: list[LinkStep],
+    parent: int,
+    name: str,
+    group: list[int],
+    folders: Callable[[LinkStep], Parts],
+) -> OSError | None:
+    """Make folder ``name`` in ``parent`` whole, holding the links of the steps ``group`` (each
+    in the folders ``folders(step)`` below it): filled under a hidden name, then renamed into
+    place, never over anything. A failure removes the hidden folder again and marks the step
+    it stopped at."""
+    hidden = temporary_name(Path(name), STAGE).name
+    at = group[0]
+    try:
+        fd, _ = make_folder(parent, hidden)
+        try:
+            for at in group:
+                _link_below(fd, folders(out[at]), out[at])
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        _clear(parent, hidden)
+        return _failed(out, at, exc)
+    try:
+        rename_noreplace(hidden, name, parent)
+    except OSError as exc:
+        _clear(parent, hidden)
+        if isinstance(exc, FileExistsError):
+            exc = FileExistsError(exc.errno, f"another run made {display(name)} meanwhile")
+        return _failed(out, group[0], exc)
+    for i in group:
+        out[i] = replace(out[i], done=True)
+    return None
+
+
+def _link_below(fd: int, folders: Parts, step: LinkStep) -> None:
+    """The link of ``step`` in the folders ``folders`` below ``fd`` (made as needed)."""
+    opened = []
+    try:
+        for name in folders:
+            fd, _ = make_folder(fd, name)
+            opened.append(fd)
+        os.symlink(step.target, step.experiment, dir_fd=fd)
+    finally:
+        for handle in opened:
+            os.close(handle)
+
+
+def _sweep(fd: int, name: str | None) -> None:
+    """Remove the hidden folders a killed run left while staging in a folder: those standing
+    for ``name``, or for any name when None. They are never completed: their links were judged
+    by that run, so this run makes its own."""
+    try:
+        listed = os.open(".", FOLDER, dir_fd=fd)
+    except OSError:
+        return
+    try:
+        entries = listing(listed, hidden=True)
+    finally:
+        os.close(listed)
+    for entry, kind in entries:
+        meant = stands_for(entry, STAGE)
+        if kind == FOLDER_KIND and meant is not None and name in (None, meant):
+            _clear(fd, entry)
+
+
+def _clear(parent: int, name: str, depth: int = 1) -> None:
+    """Remove a hidden folder this module staged: its links and the folders holding them
+    (``depth`` levels down), nothing else; anything else in it stays, and so does the folder."""
+    try:
+        fd = open_folder(parent, name)
+    except OSError:
+        return
+    try:
+        for entry, kind in listing(fd, hidden=True):
+            with contextlib.suppress(OSError):
+                if kind == SYMLINK:
+                    os.unlink(entry, dir_fd=fd)
+                elif kind == FOLDER_KIND and depth:
+                    _clear(fd, entry, depth - 1)
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.rmdir(name, dir_fd=parent)
 
 
 def touched(steps: Sequence[LinkStep], write: bool, error: str) -> bool:

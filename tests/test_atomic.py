@@ -70,3 +70,16 @@ def test_temporaries_finds_what_a_killed_run_left(tmp_path: Path) -> None:
     (tmp_path / "exp").mkdir()
     assert temporaries(tmp_path, "gc-archive") == [("exp.v2", left)]
     assert temporaries(tmp_path / "missing", "gc-archive") == []
+
+
+def test_rename_noreplace_beneath_a_folder_handle(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "dst").mkdir()
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(FileExistsError):
+            rename_noreplace("src", "dst", fd)
+        rename_noreplace("src", "new", fd)
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dst", "new"]

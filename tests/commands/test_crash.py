@@ -1,5 +1,5 @@
-"""kill -9 at random points of ``mv``, ``gc`` and ``check --fix``: the store is whole after
-every kill, and running the same command again finishes the job.
+"""kill -9 at random points of ``mv``, ``gc``, ``check --fix`` and ``link``: the store is whole
+after every kill, and running the same command again finishes the job.
 
 Each run is the real CLI in its own process, on a store big enough that its writes take a
 while; the test waits until the first write shows on disk, sleeps a random part of the time
@@ -52,8 +52,15 @@ class Killer:
             self.span /= 2
             yield extra
 
-    def run(self, argv: list[str], cwd: Path, started: Callable[[], bool]) -> None:
-        """Run ``batchcheck *argv`` in ``cwd``; time it, or kill it."""
+    def run(
+        self,
+        argv: list[str],
+        cwd: Path,
+        started: Callable[[], bool],
+        ended: Callable[[], bool] | None = None,
+    ) -> None:
+        """Run ``batchcheck *argv`` in ``cwd``; time it (until it exits, or until ``ended()``
+        holds: the writes that matter are over), or kill it."""
         env = {k: v for k, v in os.environ.items() if k != "BATCHCHECK_ROOT"}
         proc = subprocess.Popen(
             [sys.executable, "-m", "batchcheck", "--no-cache", *argv],
@@ -68,8 +75,10 @@ class Killer:
             time.sleep(0.0002)
         first = time.monotonic()
         if self.span is None:
-            assert proc.wait() == 0
+            while ended is not None and not ended() and proc.poll() is None:
+                time.sleep(0.0002)
             self.span = time.monotonic() - first
+            assert proc.wait() == 0
             return
         time.sleep(self.rng.uniform(0, self.span))
         self.interrupted += proc.poll() is None
@@ -265,3 +274,59 @@ def test_fix_killed_at_random_points(cli: Cli, tmp_path: Path) -> None:
         assert result.code == 0, result.out[-2000:] + result.err
         assert cli("check", "--strict").code == 0
     assert killer.interrupted >= 1
+
+
+LINKED = 600  # experiments linked into one new batch, over three datasets
+NEW_BATCH = "batch_20250107_reuse"
+
+
+def _linked_keys() -> list[str]:
+    return [f"{('Copa', 'CB', 'RTE')[i % 3]}/e{i:04d}" for i in range(LINKED)]
+
+
+def _assert_batch_whole_or_absent(root: Path) -> bool:
+    """The new batch is absent or holds every link; nothing else but hidden staging folders
+    of it. Whether a staging folder was left (the kill landed while it was being filled)."""
+    batch = root / NEW_BATCH
+    if batch.exists():
+        links = {
+            f"{dataset.name}/{link.name}": os.readlink(link)
+            for dataset in batch.iterdir()
+            for link in dataset.iterdir()
+        }
+        assert links == {key: f"../../_shared/{key}/" for key in _linked_keys()}
+    hidden = [p.name for p in _hidden(root)]
+    assert all(name.startswith(f".{NEW_BATCH}.link-") for name in hidden), hidden
+    return bool(hidden)
+
+
+def test_link_of_a_new_batch_killed_at_random_points(cli: Cli, tmp_path: Path) -> None:
+    """The batch is filled under a hidden name and renamed into place: after any kill it is
+    absent or whole, never empty or half-filled; a rerun makes it and removes what the killed
+    run left."""
+    spec: dict[str, object] = {}
+    for i, key in enumerate(_linked_keys()):
+        dataset, name = key.split("/")
+        spec.update(experiment(dataset, name, "batch_20250101_gen", i / 10000, 1.0))
+    spec["batch_20250101_gen/Copa/e0000"] = "-> ../../_shared/Copa/e0000/"
+    root = make_tree(tmp_path / "Data_v2" / "synthetic", spec)
+    argv = ["link", NEW_BATCH, *_linked_keys()]
+    batch = root / NEW_BATCH
+    killer = Killer()
+    staged = 0
+    for _ in killer.runs():
+        killer.run(
+            argv,
+            tmp_path,
+            lambda: any(_hidden(root)) or batch.exists(),
+            ended=batch.exists,  # the rename is the last write
+        )
+        staged += _assert_batch_whole_or_absent(root)
+        result = cli(*argv)
+        assert result.code == 0, result.err
+        assert not _assert_batch_whole_or_absent(root)  # the leftover was removed
+        assert batch.exists()
+        assert cli("check").code == 0
+        shutil.rmtree(batch)
+    assert killer.interrupted >= 1
+    assert staged >= 1  # at least one kill landed while the batch was being filled

@@ -159,21 +159,41 @@ def _entries(folder: Path) -> dict[str, str]:
     return out
 
 
+def _argv(command: str, tmp_path: Path, long_name: str) -> list[str]:
+    if command == "link":
+        return ["link", LONG_BATCH, "Copa/temp07_topp10_gpt4o", f"CB/{long_name}"]
+    (tmp_path / "s.yaml").write_text(
+        "datasets: [Copa, CB]\n"
+        "generation: {model: gpt-4o, temperature: 0.7, top_p: 1.0, max_tokens: 256}\n"
+        "validation: {model: gpt-4o, temperature: 0.0}\n"
+    )
+    return ["plan", str(tmp_path / "s.yaml"), "--batch", LONG_BATCH, "--apply"]
+
+
+@pytest.mark.parametrize("command", ["link", "plan"])
+def test_a_new_batch_whose_link_fails_is_not_made_at_all(
+    cli: Callable[..., Result], tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is filled under a hidden name and renamed into place: a failed link leaves
+    no batch, not a half-filled one (which would look finished)."""
+    root, long_name = failing_store(tmp_path, monkeypatch)
+    before = _entries(root)
+    result = cli("--root", str(root), *_argv(command, tmp_path, long_name))
+    assert result.code == 1
+    assert "No space left on device; nothing was changed" in result.err
+    assert result.err.count("\n") == 1
+    assert _entries(root) == before  # no batch, and no hidden folder left either
+
+
 @pytest.mark.parametrize("command", ["link", "plan"])
 def test_a_run_that_fails_between_links_leaves_only_whole_links(
     cli: Callable[..., Result], tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In an existing batch each new dataset folder appears whole: Copa's before the failure,
+    CB's not at all."""
     root, long_name = failing_store(tmp_path, monkeypatch)
-    if command == "link":
-        argv = ["link", LONG_BATCH, "Copa/temp07_topp10_gpt4o", f"CB/{long_name}"]
-    else:
-        (tmp_path / "s.yaml").write_text(
-            "datasets: [Copa, CB]\n"
-            "generation: {model: gpt-4o, temperature: 0.7, top_p: 1.0, max_tokens: 256}\n"
-            "validation: {model: gpt-4o, temperature: 0.0}\n"
-        )
-        argv = ["plan", str(tmp_path / "s.yaml"), "--batch", LONG_BATCH, "--apply"]
-    result = cli("--root", str(root), *argv)
+    make_tree(root, {f"{LONG_BATCH}/Copa": None})
+    result = cli("--root", str(root), *_argv(command, tmp_path, long_name))
     assert result.code == 1
     assert "No space left on device" in result.err
     assert "1 link(s) were created before it" in result.err
@@ -184,3 +204,22 @@ def test_a_run_that_fails_between_links_leaves_only_whole_links(
         "Copa/temp07_topp10_gpt4o": "-> ../../_shared/Copa/temp07_topp10_gpt4o/",
     }
     assert (batch / "Copa/temp07_topp10_gpt4o/experiment_metadata.json").is_file()
+
+
+def test_a_rerun_removes_what_a_killed_run_left_staged(
+    cli: Callable[..., Result], root: Path
+) -> None:
+    """A kill while the batch was being filled leaves a hidden folder of links; the next run
+    for that batch removes it (links and their folders only: a file there stays)."""
+    left = root / f".{BATCH}.link-0123abcd"
+    make_tree(left, {f"Copa/{A}": f"-> ../../_shared/Copa/{A}/"})
+    foreign = root / f".{BATCH}.link-89abcdef"
+    make_tree(foreign, {"Copa/notes.txt": "mine"})
+    other = root / ".batch_20250101_other.link-0123abcd"
+    make_tree(other, {"Copa": None})
+    result = cli("link", BATCH, f"Copa/{B}")
+    assert result.code == 0, result.err
+    assert not left.exists()
+    assert _entries(foreign) == {"Copa": "/", "Copa/notes.txt": "/"}
+    assert other.is_dir()  # another batch's: its own next run sees to it
+    assert _entries(root / BATCH) == {"Copa": "/", f"Copa/{B}": f"-> ../../_shared/Copa/{B}/"}
