@@ -3,8 +3,11 @@
 Each line is ``::error file=...,line=...,title=BC101::message``. The runner splits a line at
 the first ``::`` after the command's properties, properties at ``,`` and ``=``; so a message
 escapes ``%``, ``\\r`` and ``\\n`` and a property value also ``:`` and ``,`` (the runner's
-``ActionCommand`` escaping). A step shows ten errors and ten warnings at most: errors come
-first, and more than ten findings close with a ``::notice`` holding the totals.
+``ActionCommand`` escaping). ``file=`` holds the path as it is on disk, so that the
+annotation lands on that very file; a path in a message is shown as text output shows it
+(control characters escaped), since only people read it. A step shows ten errors and ten
+warnings at most: errors come first, and more than ten findings close with a ``::notice``
+holding the totals.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ def escape_property(text: str) -> str:
 def write(result: CheckResult, out: TextIO, view: View) -> None:
     """``::error file=...,title=BC101::message`` per finding, then the summary line."""
     for f in result.findings:
-        props = f"file={escape_property(view.path(f.path))}"
+        props = f"file={escape_property(view.raw_path(f.path))}"
         if f.line is not None:
             props += f",line={f.line}"
         props += f",title={escape_property(f.code)}"

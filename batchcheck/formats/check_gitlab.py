@@ -17,7 +17,7 @@ from batchcheck.formats.view import View
 
 
 def _issue(finding: Finding, view: View) -> dict[str, Any]:
-    path = view.path(finding.path)
+    path = view.raw_path(finding.path)  # JSON: the very file, escaped by the JSON writer
     line = finding.line or 1
     message = finding.message
     if finding.related:

@@ -245,7 +245,7 @@ def data_paths_yaml(result: DataPathList, out: TextIO, view: View) -> None:
     """``list-data-paths --format yaml``: a ``data_paths`` list to paste into a training
     config, each path usable as it is (no BC5xx finding); what was left out, as comments."""
     doc, left = result.to_config(view.cwd)
-    out.write(f"# Training data paths of {printable(view.path(result.root))} (batchcheck)\n")
+    out.write(f"# Training data paths of {view.path(result.root)} (batchcheck)\n")
     dump_yaml(doc, out)
     if left:
         out.write("# Left out, no usable path (batchcheck check says more):\n")

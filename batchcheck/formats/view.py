@@ -24,7 +24,15 @@ class View:
     absolute: bool = False  # every path in full (list-data-paths --absolute)
 
     def path(self, path: Path | str) -> str:
-        """A path relative to the current folder when under it (absolute: always in full)."""
+        """A path for a line of text (a terminal, a comment, a Markdown cell): as
+        :meth:`raw_path`, with control characters escaped (``names.printable``), so a name
+        holding a newline or an escape sequence cannot forge a line or move the cursor."""
+        return printable(self.raw_path(path))
+
+    def raw_path(self, path: Path | str) -> str:
+        """A path relative to the current folder when under it (absolute: always in full),
+        as it is on disk (only undecodable bytes escaped): for a format that escapes for where
+        it goes itself and must name the very file (GitHub's workflow commands, JSON)."""
         return display(os.fspath(path)) if self.absolute else shown_path(path, self.cwd)
 
     def group(self, path: Path) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -182,3 +183,54 @@ def test_github_puts_experiment_findings_on_the_offending_key(tmp_path: Path, cl
         assert props["file"].endswith("/experiment_metadata.json")
         lines = (tmp_path / props["file"]).read_text("utf-8").splitlines()
         assert key in lines[int(props["line"]) - 1], code
+
+
+HOSTILE_BATCH = "batch_20250101_x\x1b[2J%0A\n\u2705 0 errors"
+HOSTILE_EXPERIMENT = "e%25\x1b[31m,:\r\nx"
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """A work tree whose store has a batch and an experiment named with a newline, an escape
+    sequence and ``%``; the batch links the experiment and a missing one."""
+    spec = experiment("Copa", HOSTILE_EXPERIMENT, TEMP, 0.7, 1.0)
+    spec.update(link(HOSTILE_BATCH, "Copa", HOSTILE_EXPERIMENT))
+    spec.update(link(HOSTILE_BATCH, "Copa", "gone"))
+    make_tree(tmp_path / STORE, spec)
+    make_tree(tmp_path, {".git": None})
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("check",),
+        ("list-batches", "--verbose"),
+        ("list-data-paths",),
+        ("list-batch-experiments", HOSTILE_BATCH, "--verbose"),
+        ("list-shared-experiments", "--verbose"),
+        ("resolve-data-path", f"{STORE}/{HOSTILE_BATCH}/Copa/{HOSTILE_EXPERIMENT}"),
+    ],
+)
+def test_paths_in_text_output_are_escaped(hostile: Path, cli: Cli, argv: tuple[str, ...]) -> None:
+    result = cli(*argv, "--root", STORE) if argv[0] != "resolve-data-path" else cli(*argv)
+    assert result.code in (0, 1), result.err
+    for line in result.out.split("\n"):
+        assert not CONTROL.search(line), (argv, line)
+    assert "\\x1b" in result.out, argv  # shown, escaped
+
+
+def test_github_lines_with_hostile_paths_parse_back(hostile: Path, cli: Cli) -> None:
+    """``file=`` is the very path (the runner's escaping undone), nothing forges a line, and a
+    message holds no raw control character."""
+    result = cli("check", "--root", STORE, "--format", "github")
+    lines = result.out.split("\n")
+    assert lines[-1] == "" and all(line.startswith("::") for line in lines[:-2]), lines
+    parsed = [runner_parse(line) for line in lines[:-2]]
+    files = {props["file"] for _, props, _ in parsed}
+    assert f"{STORE}/{HOSTILE_BATCH}/Copa/gone" in files
+    assert all(os.path.lexists(hostile / f) for f in files), files
+    for _, _, message in parsed:
+        assert not CONTROL.search(message), message
+    assert not CONTROL.search(lines[-2])
