@@ -6,9 +6,11 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("data").textContent);
-  var rows = data.rows, PAGE = 100, AXIS = { t: 3, p: 4, k: 5 };
+  var rows = data.rows, PAGE = 100, AXIS = { t: 3, p: 4, k: 5 }, EXTRA = 13;
+  // Where the experiment pages are: their extension, or none when they were not written.
+  var ext = document.getElementById("table").getAttribute("data-ext");
   var $ = function (id) { return document.getElementById(id); };
-  var state = { q: "", ds: "", m: "", b: "", s: "", cell: null, key: -1, dir: 1, page: 0 };
+  var state = { q: "", ds: "", m: "", b: "", s: "", cell: null, key: null, dir: 1, page: 0 };
   var shown = rows;
 
   function fill(select, names) {
@@ -23,6 +25,14 @@
   fill($("f-m"), data.models);
   fill($("f-b"), data.batches);
 
+  // A generation parameter of a row by its key: t, p, k (their own fields) or aN (the Nth of
+  // the last field).
+  function param(row, key) {
+    return key in AXIS ? row[AXIS[key]] : row[EXTRA][+key.slice(1)];
+  }
+  function on(row, key, shown) {
+    return !key || (param(row, key) || "(missing)") === shown;
+  }
   function text(row) {
     return (data.datasets[row[0]] + "/" + row[1] + " " + data.models[row[2]] + " " + row[8]).toLowerCase();
   }
@@ -35,7 +45,7 @@
     else if (state.s !== "" && row[7] !== state.s) return false;
     var c = state.cell;
     if (c && (data.datasets[row[0]] !== c.ds || data.models[row[2]] !== c.m ||
-        row[AXIS[c.xk]] !== c.xv || row[AXIS[c.yk]] !== c.yv)) return false;
+        !on(row, c.xk, c.xv) || !on(row, c.yk, c.yv))) return false;
     return !state.q || text(row).indexOf(state.q) >= 0;
   }
   function value(row, key) {
@@ -43,16 +53,22 @@
     if (key === 2) return data.models[row[2]];
     if (key === 6) return row[6].length;
     if (key === 3 || key === 4) { var n = parseFloat(row[key]); return isNaN(n) ? Infinity : n; }
+    if (typeof key === "string") {
+      var v = param(row, key);
+      return v !== "" && !isNaN(Number(v)) ? Number(v) : v;
+    }
     return row[key];
+  }
+  // Numbers in numeric order before text.
+  function compare(x, y) {
+    if (typeof x !== typeof y) return typeof x === "number" ? -1 : 1;
+    return x < y ? -1 : x > y ? 1 : 0;
   }
   function update() {
     shown = rows.filter(keep);
-    if (state.key >= 0) {
+    if (state.key !== null) {
       var key = state.key, dir = state.dir;
-      shown.sort(function (a, b) {
-        var x = value(a, key), y = value(b, key);
-        return x < y ? -dir : x > y ? dir : 0;
-      });
+      shown.sort(function (a, b) { return dir * compare(value(a, key), value(b, key)); });
     }
     state.page = 0;
     draw();
@@ -73,14 +89,15 @@
     var start = state.page * PAGE, part = shown.slice(start, start + PAGE);
     var frag = document.createDocumentFragment();
     part.forEach(function (row) {
-      var tr = document.createElement("tr"), a = document.createElement("a");
-      a.href = data.pages[row[11]] + ".md#" + (row[12] || "exp-" + data.slugs[row[0]] + "-" + row[1]);
+      var tr = document.createElement("tr"), a = document.createElement(ext ? "a" : "span");
+      if (ext) a.href = data.pages[row[11]] + ext + "#" + (row[12] || "exp-" + data.slugs[row[0]] + "-" + row[1]);
       a.textContent = row[1];
       cell(tr, a, "name");
       cell(tr, data.datasets[row[0]]);
       cell(tr, data.models[row[2]]);
       cell(tr, row[3], "num");
       cell(tr, row[4], "num");
+      data.params.forEach(function (key) { cell(tr, param(row, key)); });
       cell(tr, row[6].map(function (b) { return data.batches[b]; }).join(", ") || "none");
       cell(tr, size(row[9]), "num");
       cell(tr, row[10]);
@@ -115,7 +132,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("#table th[data-k]"), function (th) {
     th.tabIndex = 0;
     th.addEventListener("click", function () {
-      var key = +th.getAttribute("data-k");
+      var k = th.getAttribute("data-k"), key = /^[0-9]+$/.test(k) ? +k : k;
       state.dir = state.key === key ? -state.dir : 1;
       state.key = key;
       update();

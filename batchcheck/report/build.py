@@ -32,6 +32,7 @@ from batchcheck.report.navigation import (
     finding_view,
 )
 from batchcheck.report.pictures import (
+    TableParams,
     batch_matrix,
     heatmaps,
     storage,
@@ -141,13 +142,16 @@ def build(
 def pictures(facts: Facts, site: SiteMap, sizes: Sizes) -> Pictures:
     """The overview's pictures and the experiment table's data."""
     reused = {key for key in facts.links_to if len(set(facts.linked(key))) >= 2}
+    drawn = heatmaps(facts, reused)
+    params = TableParams.of((h.x, h.y) for h in drawn)
     return Pictures(
-        heatmaps=heatmaps(facts, reused),
+        heatmaps=drawn,
         storage=storage(facts, sizes),
         timeline=timeline(facts),
         matrix=batch_matrix(facts, reused),
         worst=worst_findings(facts, site),
-        table=partial(table_data, facts, site, sizes),
+        table=partial(table_data, facts, site, sizes, params),
+        params=params.columns(),
     )
 
 

@@ -13,7 +13,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from batchcheck.findings import Finding
@@ -24,6 +24,8 @@ from batchcheck.report.facts import Facts, Key
 from batchcheck.report.views import FindingView, Ref, Target
 
 INDEX = "index"  # the page every report has
+# The folder of each kind of page -> its template stem, which also starts its anchor.
+KINDS = {"batches": "batch", "datasets": "dataset"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -64,12 +66,22 @@ def _relative_folder(folder: str, start: str) -> str:
     return posixpath.relpath(folder or ".", start or ".")
 
 
-def href(target: Target, page: str, ext: str) -> str:
+def href(target: Target, page: str, ext: str, stems: Collection[str] | None = None) -> str:
     """The link from ``page`` to ``target``: ``#anchor`` on the same page, else a relative path
-    to the file of the format whose extension is ``ext``."""
+    to the file of the format whose extension is ``ext``.
+
+    ``stems``: the kinds of page that format writes (all when None). A page it does not write
+    is never linked to: a batch or a dataset is linked to its row on the index instead (its
+    anchor is the row's id there), anything else on such a page not at all (empty).
+    """
     if target.page == page:
         return f"#{target.anchor}"
-    return f"{relative(target.page, posixpath.dirname(page))}{ext}#{target.anchor}"
+    folder, _, name = target.page.partition("/")
+    if stems is None or target.page == INDEX or KINDS.get(folder, folder) in stems:
+        return f"{relative(target.page, posixpath.dirname(page))}{ext}#{target.anchor}"
+    if folder in KINDS and target.anchor == f"{KINDS[folder]}-{name}":
+        return href(Target(INDEX, target.anchor), page, ext, stems)
+    return ""
 
 
 def link(ref: Ref, ext: str) -> str:
@@ -100,10 +112,10 @@ class SiteMap:
         self.batch_slugs = {name: slugs("batches", name) for name in store.batches}
         self.dataset_slugs = {name: slugs("datasets", name) for name in store.datasets()}
         self.batch_targets = {
-            name: self._target("batches", s, "batch") for name, s in self.batch_slugs.items()
+            name: self._target("batches", s) for name, s in self.batch_slugs.items()
         }
         self.dataset_targets = {
-            name: self._target("datasets", s, "dataset") for name, s in self.dataset_slugs.items()
+            name: self._target("datasets", s) for name, s in self.dataset_slugs.items()
         }
         # Where each experiment is described (see exp_target): its page, and the slug of its
         # name where that is not the name itself. A Target for each of a large store's
@@ -120,8 +132,8 @@ class SiteMap:
             self.described[page].append(exp)
         self.link_targets = lru_cache(maxsize=4)(self._link_targets)
 
-    def _target(self, folder: str, name: str, kind: str) -> Target:
-        return Target(f"{folder}/{name}", f"{kind}-{name}")
+    def _target(self, folder: str, name: str) -> Target:
+        return Target(f"{folder}/{name}", f"{KINDS[folder]}-{name}")
 
     def _home(self, exp: Experiment, facts: Facts) -> str:
         """The page that describes an experiment: the page of the batch that generated it (so

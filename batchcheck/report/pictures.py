@@ -12,8 +12,11 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 from batchcheck.findings import Severity
 from batchcheck.metadata import human_size
@@ -21,16 +24,46 @@ from batchcheck.names import display
 from batchcheck.report.facts import Facts, Key
 from batchcheck.report.navigation import SiteMap, finding_view
 from batchcheck.report.sizes import Sizes
-from batchcheck.report.values import natural, section, show_value
+from batchcheck.report.values import section, show_value
 from batchcheck.report.views import Bar, FindingView, Heatmap, HeatRow, Matrix
 
-# The parameters a heatmap may be drawn on: (short name in the page's data, metadata path).
+# The parameters the experiment table has a column for: (key in the page's data, name). A
+# heatmap drawn on another parameter adds its column (see TableParams).
 AXES = (("t", "temperature"), ("p", "top_p"), ("k", "max_tokens"))
+PREFERRED = tuple(name for _, name in AXES)  # how ties between axes break, then by name
+MISSING = "(missing)"
 AXIS_VALUES_MAX = 12  # values of one heatmap axis; the rest are counted, not drawn
 MATRIX_BATCHES_MAX = 12  # batches of the reuse matrix: those that share the most
 WORST_MAX = 15  # findings the summary lists one by one
 TABLE_CHUNK = 1000  # table rows joined into one text at a time
 TIMELINE_MAX = 36  # bars of "created over time": months, or years when there are more
+
+
+@dataclass(frozen=True, slots=True)
+class TableParams:
+    """The generation parameters the heatmaps are drawn on, as the experiment table knows
+    them: temperature, top_p and max_tokens by their keys in ``AXES``, any other as ``a<i>``,
+    its place in ``extra`` (the values of a row's last field)."""
+
+    names: frozenset[str]
+    extra: tuple[str, ...]
+
+    @classmethod
+    def of(cls, axes: Iterable[Iterable[str]]) -> TableParams:
+        """The parameters of heatmaps drawn on ``axes`` (an empty name is no axis)."""
+        names = frozenset(name for pair in axes for name in pair if name)
+        return cls(names, tuple(sorted(names - set(PREFERRED))))
+
+    def key(self, name: str) -> str:
+        """The key of a parameter in the page's data (empty for no axis)."""
+        if name in PREFERRED:
+            return AXES[PREFERRED.index(name)][0]
+        return f"a{self.extra.index(name)}" if name else ""
+
+    def columns(self) -> list[tuple[str, str]]:
+        """(key, name) of the table's columns beyond temperature and top_p: the heatmaps'
+        other parameters."""
+        return [(self.key(n), display(n)) for n in ("max_tokens", *self.extra) if n in self.names]
 
 
 def worst_findings(facts: Facts, site: SiteMap) -> list[FindingView]:
@@ -43,68 +76,132 @@ def worst_findings(facts: Facts, site: SiteMap) -> list[FindingView]:
     return [finding_view(facts, site, f) for _, f in chosen]
 
 
-def _generation(facts: Facts, key: Key) -> dict[str, str]:
-    """The model and the axis parameters of an experiment, as shown."""
-    generation = section(facts.store.experiments[key].metadata.fields, "generation")
-    shown = {name: show_value(generation.get(path)) for name, path in AXES}
-    shown["m"] = show_value(generation.get("model"))
-    return shown
+def _generation(facts: Facts, key: Key) -> Mapping[str, Any]:
+    """The generation parameters of an experiment (the model among them), as stored."""
+    return section(facts.store.experiments[key].metadata.fields, "generation")
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _shown_cached(item: Any) -> str:
+    return show_value(item)
+
+
+def _show(item: Any) -> str:
+    """:func:`show_value`, once per value: the experiments of a store repeat a few values
+    (a model, a prompt template) many times."""
+    try:
+        return _shown_cached(item)
+    except TypeError:  # a list or an object: not hashable
+        return show_value(item)
+
+
+def _axis_order(values: Iterable[str]) -> list[str]:
+    """An axis's values: numbers in numeric order when every value is one, else by text;
+    ``(missing)`` last."""
+    present = [v for v in values if v != MISSING]
+    try:
+        ordered = sorted(present, key=lambda v: (_number(v), v))
+    except ValueError:
+        ordered = sorted(present)
+    return ordered + [MISSING] * (len(present) < len(set(values)))
+
+
+def _number(text: str) -> float:
+    """The number a value's text shows; ValueError when it is none (NaN is none: it would
+    leave the order undefined)."""
+    found = float(text)
+    if found != found:
+        raise ValueError(text)
+    return found
+
+
+def _axes(values: dict[str, set[str]]) -> list[str]:
+    """The (at most two) parameters of a heatmap: those with the most distinct values; a tie
+    goes to temperature, top_p, max_tokens in that order, then to the name in text order.
+    So when fewer than two vary, a parameter of one value completes the pair (temperature and
+    top_p first): the grid still says what that value is."""
+    ranked = sorted(
+        values,
+        key=lambda name: (
+            -len(values[name]),
+            PREFERRED.index(name) if name in PREFERRED else len(PREFERRED),
+            name,
+        ),
+    )
+    return ranked[:2]
 
 
 def heatmaps(facts: Facts, reused: set[Key]) -> list[Heatmap]:
-    """One heatmap per dataset and generation model, on temperature x top_p or, when those
-    do not both vary, the two parameters with the most values: each cell counts the
-    experiments of that configuration and those of them two or more batches link."""
-    # (dataset, model) -> (temperature, top_p, max_tokens) -> [experiments, reused]: counts
-    # only, so a large store's heatmaps cost a few configurations, not an object per experiment.
-    groups: dict[tuple[str, str], dict[tuple[str, ...], list[int]]] = defaultdict(dict)
+    """One heatmap per dataset and generation model, on the two generation parameters (any
+    key of ``generation`` but the model) with the most distinct values (see :func:`_axes`):
+    each cell counts the experiments of that configuration and those of them two or more
+    batches link. Experiments of a model that has one generation parameter besides it are
+    counted in one column, per its value; with none, in one cell.
+
+    Two passes over the experiments holding counts only: the distinct values of each
+    parameter, then the cells of the two chosen, so a large store's heatmaps cost a few
+    configurations, not an object per experiment.
+    """
+    values: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for key in facts.store.experiments:
-        shown = _generation(facts, key)
-        if shown["m"]:
-            config = tuple(shown[name] for name, _ in AXES)
-            counts = groups[key[0], shown["m"]].setdefault(config, [0, 0])
+        generation = _generation(facts, key)
+        model = _show(generation.get("model"))
+        if model:
+            found = values[key[0], model]
+            for name, item in generation.items():
+                text = _show(item)
+                if text and name != "model":
+                    found[str(name)].add(text)
+    axes = {group: [*_axes(found), "", ""][:2] for group, found in values.items()}
+    cells: dict[tuple[str, str], dict[tuple[str, str], list[int]]] = defaultdict(dict)
+    for key in facts.store.experiments:
+        generation = _generation(facts, key)
+        chosen = axes.get((key[0], _show(generation.get("model"))))
+        if chosen is not None:
+            x, y = (_show(generation.get(a)) or MISSING if a else "" for a in chosen)
+            counts = cells[key[0], _show(generation.get("model"))].setdefault((x, y), [0, 0])
             counts[0] += 1
             counts[1] += key in reused
-    out = []
-    for (dataset, model), configs in sorted(groups.items()):
-        values = [{c[i] for c in configs if c[i]} for i in range(len(AXES))]
-        ranked = sorted(range(len(AXES)), key=lambda i: -len(values[i]))
-        x, y = ranked[0], ranked[1]
-        if (len(values[0]) > 1 and len(values[1]) > 1) or len(values[y]) < 2:
-            x, y = 0, 1
-        cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for config, (count, reuse) in configs.items():
-            cell = cells[config[x] or "(missing)", config[y] or "(missing)"]
-            cell[0] += count
-            cell[1] += reuse
-        xs = sorted({c[0] for c in cells}, key=natural)
-        ys = sorted({c[1] for c in cells}, key=natural)
-        rows = [
-            HeatRow(
-                xv,
-                [
-                    (cells[xv, yv][0], cells[xv, yv][1]) if (xv, yv) in cells else (0, 0)
-                    for yv in ys[:AXIS_VALUES_MAX]
-                ],
-            )
-            for xv in xs[:AXIS_VALUES_MAX]
-        ]
-        out.append(
-            Heatmap(
-                dataset=display(dataset),
-                model=model,
-                x=AXES[x][1],
-                y=AXES[y][1],
-                xkey=AXES[x][0],
-                ykey=AXES[y][0],
-                columns=ys[:AXIS_VALUES_MAX],
-                rows=rows,
-                top=max(c[0] for c in cells.values()),
-                count=sum(c[0] for c in cells.values()),
-                hidden=max(0, len(xs) - AXIS_VALUES_MAX) + max(0, len(ys) - AXIS_VALUES_MAX),
-            )
+    table = TableParams.of(axes.values())
+    return [
+        _heatmap(dataset, model, axes[dataset, model], found, table)
+        for (dataset, model), found in sorted(cells.items())
+    ]
+
+
+def _heatmap(
+    dataset: str,
+    model: str,
+    axes: list[str],
+    cells: dict[tuple[str, str], list[int]],
+    table: TableParams,
+) -> Heatmap:
+    """The heatmap of one dataset and model on ``axes`` (an empty name: no such axis)."""
+    xs = _axis_order({c[0] for c in cells})
+    ys = _axis_order({c[1] for c in cells})
+    rows = [
+        HeatRow(
+            xv,
+            [
+                (cells[xv, yv][0], cells[xv, yv][1]) if (xv, yv) in cells else (0, 0)
+                for yv in ys[:AXIS_VALUES_MAX]
+            ],
         )
-    return out
+        for xv in xs[:AXIS_VALUES_MAX]
+    ]
+    return Heatmap(
+        dataset=display(dataset),
+        model=model,
+        x=display(axes[0]),
+        y=display(axes[1]),
+        xkey=table.key(axes[0]),
+        ykey=table.key(axes[1]),
+        columns=ys[:AXIS_VALUES_MAX],
+        rows=rows,
+        top=max(c[0] for c in cells.values()),
+        count=sum(c[0] for c in cells.values()),
+        hidden=max(0, len(xs) - AXIS_VALUES_MAX) + max(0, len(ys) - AXIS_VALUES_MAX),
+    )
 
 
 def storage(facts: Facts, sizes: Sizes) -> list[Bar]:
@@ -157,10 +254,10 @@ def batch_matrix(facts: Facts, reused: Iterable[Key]) -> Matrix:
     return Matrix([display(n) for n in chosen], cells, top, max(0, len(shared) - len(chosen)))
 
 
-def table_data(facts: Facts, site: SiteMap, sizes: Sizes) -> Iterator[str]:
+def table_data(facts: Facts, site: SiteMap, sizes: Sizes, params: TableParams) -> Iterator[str]:
     """Every experiment as a compact row of the page's table, as JSON text in pieces: names
     and batches as indexes into lists held once, the anchor only where it is not
-    ``exp-<dataset>-<name>``.
+    ``exp-<dataset>-<name>``, the values of ``params.extra`` last when there are any.
 
     Made while the page is written, a thousand rows at a time: a 100k store's rows are never
     all held, as Python objects or as text.
@@ -174,7 +271,7 @@ def table_data(facts: Facts, site: SiteMap, sizes: Sizes) -> Iterator[str]:
     yield '{"rows":['
     comma = ""
     for key, exp in facts.store.experiments.items():
-        shown = _generation(facts, key)
+        generation = _generation(facts, key)
         target = site.exp_target(key)
         created = exp.metadata.fields.get("created_at")
         name = display(key[1])
@@ -184,10 +281,8 @@ def table_data(facts: Facts, site: SiteMap, sizes: Sizes) -> Iterator[str]:
         row = [
             datasets[key[0]],
             name,
-            models.setdefault(shown["m"], len(models)),
-            shown["t"],
-            shown["p"],
-            shown["k"],
+            models.setdefault(_show(generation.get("model")), len(models)),
+            *(_show(generation.get(param)) for param in PREFERRED),
             sorted({batches[b] for b in facts.linked(key) if b in batches}),
             facts.level(exp.location) or "ok",
             " ".join(facts.codes(exp.location)),
@@ -196,6 +291,8 @@ def table_data(facts: Facts, site: SiteMap, sizes: Sizes) -> Iterator[str]:
             pages.setdefault(target.page, len(pages)),
             anchor,
         ]
+        if params.extra:
+            row.append([_show(generation.get(param)) for param in params.extra])
         # Inside <script type="application/json">: no "<" may end the element early.
         rows.append(dumps(row).replace("<", "\\u003c"))
         if len(rows) == TABLE_CHUNK:
@@ -210,5 +307,6 @@ def table_data(facts: Facts, site: SiteMap, sizes: Sizes) -> Iterator[str]:
         "batches": [display(n) for n in batches],
         "models": list(models),
         "pages": list(pages),
+        "params": [key for key, _ in params.columns()],
     }
     yield "]," + dumps(head).replace("<", "\\u003c")[1:]

@@ -160,8 +160,9 @@ def _rendered(
                 "r": report,
                 "page": page,
                 "ext": ext,
-                # Every page but index.html is Markdown: what it links to is there.
-                "href": partial(href, page=page, ext=".md"),
+                # Each format links to its own pages alone: those it writes (PAGE_TEMPLATES).
+                "href": partial(href, page=page, ext=ext, stems=PAGE_TEMPLATES[fmt]),
+                "stems": PAGE_TEMPLATES[fmt],
                 "home": home(page, ext),
                 **extra,
             }

@@ -281,6 +281,7 @@ class Pictures:
     # The experiment table's data: JSON in pieces, safe inside a script element, made as the
     # page is written.
     table: Callable[[], Iterator[str]]
+    params: list[tuple[str, str]]  # (key, name): the table's columns for heatmap parameters
 
 
 @dataclass(frozen=True, slots=True)

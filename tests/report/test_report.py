@@ -46,6 +46,7 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tables: list[list[list[str]]] = []
         self.ids: set[str] = set()
+        self.attrs: dict[str, dict[str, str | None]] = {}  # each element's attributes, by id
         self.hrefs: list[str] = []
         self.srcs: list[str] = []
         self.scripts = 0
@@ -58,6 +59,7 @@ class Page(HTMLParser):
         found = dict(attrs)
         if found.get("id"):
             self.ids.add(str(found["id"]))
+            self.attrs[str(found["id"])] = found
         if tag == "a" and found.get("href"):
             self.hrefs.append(str(found["href"]))
         if found.get("src"):
@@ -170,7 +172,8 @@ def test_example_markdown(example: Path) -> None:
     assert summary["🔧 Physical experiments (_shared)"] == "6"
     assert summary["⚡ Reuse ratio (links per physical experiment)"] == "1.17"
     assert summary["❌ Check errors"] == "0"
-    copa = [t for t in md_tables(text) if t[0][0] == "temperature \\ top_p"][1]
+    cb, copa = [t for t in md_tables(text) if t[0][0] == "temperature \\ top_p"]
+    assert cb == [["temperature \\ top_p", "1.0"], ["**0.7**", "1"]]
     assert copa[0][1:] == ["0.8", "0.9", "1.0"]
     cells = {row[0].strip("*"): row[1:] for row in copa[1:]}
     assert cells["0.7"] == ["1", "1 ⚡1", "1"]
@@ -206,8 +209,50 @@ def test_example_html(example: Path) -> None:
     assert heat[2] == ["0.7", "1", "1⚡1", "1"]
     data = json.loads(raw.split('id="data">', 1)[1].split("</script>", 1)[0])
     assert len(data["rows"]) == 6
-    assert "batches/batch_20241230_topp.md#batch-batch_20241230_topp" in page.hrefs
+    assert "batch-batch_20241230_topp" in page.ids  # its row, where a finding links to it
     assert_links_resolve(example, ".html")
+
+
+_MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "all"])
+def test_every_link_reaches_a_written_page_of_its_format(
+    cli: Cli, seed_store: Path, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / "out"
+    written = {
+        (tmp_path / line).resolve()
+        for line in run_report(cli, seed_store, out, "--format", fmt).out.splitlines()
+    }
+    assert written == {p.resolve() for p in out.rglob("*") if p.is_file()}
+    links = 0
+    for path in written:
+        raw = path.read_text("utf-8")
+        if path.suffix == ".html":
+            page = Page(raw)
+            hrefs = page.hrefs
+            ext = page.attrs["table"]["data-ext"]
+            data = json.loads(raw.split('id="data">', 1)[1].split("</script>", 1)[0])
+            # The table's links, made by its script: to the pages of this format, or none.
+            hrefs += [f"{data['pages'][row[11]]}{ext}" for row in data["rows"] if ext]
+        else:
+            hrefs = _MD_LINK.findall(raw)
+        for href in hrefs:
+            file, _, anchor = href.partition("#")
+            target = (path.parent / file).resolve() if file else path
+            assert target in written, f"{path.name}: {href}"
+            assert target.suffix == path.suffix, f"{path.name}: {href}"
+            if anchor:
+                text = target.read_text("utf-8")
+                ids = (
+                    Page(text).ids
+                    if target.suffix == ".html"
+                    else re.findall(r'<a id="([^"]+)"', text)
+                )
+                assert anchor in ids, f"{path.name}: {href}"
+            links += 1
+    assert links >= 9  # the navigation at least
 
 
 # -- the seed store: dangling links and findings --------------------------------------------------
@@ -569,3 +614,67 @@ def test_heatmap_axes_are_the_parameters_that_vary(cli: Cli, tmp_path: Path) -> 
     ]
     page = Page((out / "index.html").read_text("utf-8"))
     assert page.table_with("temperature \\ max_tokens")[2] == ["0.7", "1", "2⚡1"]
+
+
+def _generations(tmp_path: Path, generations: list[dict[str, Any]]) -> Path:
+    """A store of one experiment per generation section, all in TEMP; e1 also in TOPP."""
+    spec: dict[str, Any] = {}
+    for i, generation in enumerate(generations):
+        spec.update(experiment("Copa", f"e{i}", TEMP, 0.7, 1.0, generation=generation))
+        spec.update(link(TEMP, "Copa", f"e{i}"))
+    spec.update(link(TOPP, "Copa", "e1"))
+    return make_tree(tmp_path / "store", spec)
+
+
+def test_heatmap_axes_are_the_two_parameters_with_most_values(cli: Cli, tmp_path: Path) -> None:
+    # max_tokens has three values, prompt_template two, temperature and top_p one each.
+    configs = [(1024, "b"), (128, "a"), (256, "a"), (256, "b"), (256, None)]
+    generations = []
+    for tokens, template in configs:
+        generation: dict[str, Any] = {"model": "m", "temperature": 0.7, "top_p": 1.0}
+        generation["max_tokens"] = tokens
+        if template:
+            generation["prompt_template"] = template
+        generations.append(generation)
+    root = _generations(tmp_path, generations)
+    out = tmp_path / "out"
+    run_report(cli, root, out)
+    expected = [  # numbers in numeric order, text in text order, (missing) last
+        ["max_tokens \\ prompt_template", "a", "b", "(missing)"],
+        ["128", "1⚡1", "·", "·"],
+        ["256", "1", "1", "1"],
+        ["1024", "·", "1", "·"],
+    ]
+    grid = md_table_with((out / "index.md").read_text("utf-8"), "max_tokens \\ prompt_template")
+    assert grid[0] == expected[0]
+    assert [[plain(c).replace(" ", "") for c in row] for row in grid[1:]] == expected[1:]
+    raw = (out / "index.html").read_text("utf-8")
+    page = Page(raw)
+    assert page.table_with("max_tokens \\ prompt_template") == expected
+    assert 'data-xk="k" data-xv="256" data-yk="a0" data-yv="(missing)"' in raw
+    # The table has a column for each and its rows the values the cells are filtered on.
+    assert page.table_with("experiment")[0][5:7] == ["max_tokens", "prompt_template"]
+    data = json.loads(raw.split('id="data">', 1)[1].split("</script>", 1)[0])
+    assert data["params"] == ["k", "a0"]
+    assert [(row[5], row[13]) for row in data["rows"]] == [(str(t), [p or ""]) for t, p in configs]
+
+
+def test_heatmap_of_one_parameter_or_none(cli: Cli, tmp_path: Path) -> None:
+    seeds = [{"model": "m", "seed": s} for s in (3, 1, 2, 1)] + [{"model": "bare"}]
+    out = tmp_path / "out"
+    run_report(cli, _generations(tmp_path, seeds), out)
+    page = Page((out / "index.html").read_text("utf-8"))
+    assert page.table_with("seed") == [
+        ["seed", "experiments"],
+        ["1", "2⚡1"],
+        ["2", "1"],
+        ["3", "1"],
+    ]
+    assert page.table_with("no parameter varies") == [
+        ["no parameter varies", "experiments"],
+        ["all", "1"],
+    ]
+    text = (out / "index.md").read_text("utf-8")
+    assert "**Copa · m**: 4 experiments, by seed" in text
+    assert "**Copa · bare**: 1 experiment, no parameter varies" in text
+    assert md_table_with(text, "parameters")[1] == ["**all**", "1"]

@@ -23,6 +23,7 @@ from conftest import EXAMPLE_ROOT, PROJECT, TEMP, Result, experiment, link, make
 Cli = Callable[..., Result]
 ROWS = "document.querySelectorAll('#rows tr').length"
 COUNT = "document.getElementById('count').textContent"
+FIRST = "document.querySelector('#rows td.name').textContent"  # the first row's experiment
 NAV = """JSON.stringify([...document.querySelectorAll('#nav a')].map(a => {
   const r = a.getBoundingClientRect();
   return [a.textContent, r.left, r.right, r.top, r.bottom];
@@ -65,7 +66,7 @@ def test_example_report_in_chromium(browser: Chromium, cli: Cli, tmp_path: Path)
     assert browser.js(COUNT) == "6 of 6 experiments"
     search(browser, "temp05")
     assert browser.js(ROWS) == 1
-    assert browser.js("document.querySelector('#rows a').textContent") == "temp05_topp10_gpt4o"
+    assert browser.js(FIRST) == "temp05_topp10_gpt4o"
     browser.js("document.getElementById('clear').click()")
     assert browser.js(ROWS) == 6
     # A click on Copa's temperature 0.7 x top_p 0.9 cell lists that configuration alone.
@@ -74,7 +75,7 @@ def test_example_report_in_chromium(browser: Chromium, cli: Cli, tmp_path: Path)
         ".click()"
     )
     assert browser.js(ROWS) == 1
-    assert browser.js("document.querySelector('#rows a').textContent") == "temp07_topp09_gpt4o"
+    assert browser.js(FIRST) == "temp07_topp09_gpt4o"
     assert browser.js(COUNT).startswith("1 of 6 experiments")
     # Sorting by temperature, twice: descending.
     browser.js("document.getElementById('clear').click()")
@@ -115,8 +116,44 @@ def test_script_in_metadata_stays_text_in_chromium(
     browser.open((out / "index.html").as_uri())
     assert browser.errors == []
     assert browser.js("document.title") != "pwned"
-    assert browser.js("document.querySelector('#rows a').textContent") == name
+    assert browser.js(FIRST) == name
     assert browser.js("document.querySelectorAll('img').length") == 0
+
+
+def click(browser: Chromium, selector: str) -> None:
+    browser.js(f"document.querySelector({selector!r}).click()")
+
+
+def test_heatmap_cells_on_other_parameters_filter_in_chromium(
+    browser: Chromium, cli: Cli, tmp_path: Path
+) -> None:
+    # max_tokens x prompt_template vary, temperature does not: the heatmap is drawn on them.
+    configs = [(1024, "b"), (128, "a"), (256, "a"), (256, "b"), (256, None), (256, None)]
+    spec: dict[str, Any] = {}
+    for i, (tokens, template) in enumerate(configs):
+        generation: dict[str, Any] = {"model": "m", "temperature": 0.7, "max_tokens": tokens}
+        if template:
+            generation["prompt_template"] = template
+        spec.update(experiment("Copa", f"e{i}", TEMP, 0.7, 1.0, generation=generation))
+        spec.update(link(TEMP, "Copa", f"e{i}"))
+    root = make_tree(tmp_path / "store", spec)
+    out = tmp_path / "out"
+    assert cli("--root", str(root), "report", "--format", "html", "--output", str(out)).code == 0
+    browser.open((out / "index.html").as_uri())
+    assert browser.errors == []
+    assert browser.js(ROWS) == 6
+    names = "[...document.querySelectorAll('#rows td.name')].map(t => t.textContent).join()"
+    click(browser, 'button.cell[data-xk="k"][data-xv="256"][data-yk="a0"][data-yv="b"]')
+    assert browser.js(names) == "e3"
+    click(browser, 'button.cell[data-xv="256"][data-yv="(missing)"]')
+    assert browser.js(names) == "e4,e5"
+    assert browser.js(COUNT).startswith("2 of 6 experiments")
+    click(browser, "#clear")
+    # The parameter's column sorts numerically: 128 < 256 < 1024.
+    click(browser, 'th[data-k="k"]')
+    tokens = "[...document.querySelectorAll('#rows tr td:nth-child(6)')].map(t => t.textContent)"
+    assert browser.js(tokens) == ["128", "256", "256", "256", "256", "1024"]
+    assert browser.errors == []
 
 
 @pytest.mark.skipif(not os.environ.get("BATCHCHECK_LONG"), reason="long: make test-long")
