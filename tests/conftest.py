@@ -279,10 +279,11 @@ GIT_ENV = {
 }
 
 
-def git(*args: str, cwd: Path) -> str:
-    """Run git with a test identity (no signing); return its stdout."""
+def git(*args: str, cwd: Path, data: str | None = None) -> str:
+    """Run git with a test identity (no signing), ``data`` on its stdin; return its stdout."""
     proc = subprocess.run(
         ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        input=data,
         cwd=cwd,
         env={**os.environ, **GIT_ENV},
         capture_output=True,

@@ -1,41 +1,56 @@
 """``report --since REV``: what changed in the store between a git revision and the working
 tree: experiments and batches added, removed or renamed, links added or dropped, metadata
-whose parameters changed (deepdiff), and the findings on what changed.
+whose parameters changed (deepdiff), and the findings that are new.
 
-The revision is read from git without checking it out: ``git ls-tree -r`` lists its files
-(a symlink is a blob of mode 120000 whose content is the link's target) and one
-``git cat-file --batch`` reads the link targets and metadata files it needs.
+The revision is read from git without checking it out (the working tree and the index are
+left alone): ``git ls-tree -r`` lists its files (a symlink is a blob of mode 120000 whose
+content is the link's target) and one ``git cat-file --batch`` reads the link targets and
+metadata files. From these the revision's store is rebuilt in a temporary folder (every other
+file empty: no rule reads data files, BC304 only needs the data folder not empty), scanned and
+checked as the working tree is, so both sides are one model and a finding is new when the
+revision's check did not have it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from batchcheck.config import Settings
+from batchcheck.engine import run_check
 from batchcheck.errors import UsageError
+from batchcheck.findings import CheckResult
 from batchcheck.layout import METADATA_FILE, SHARED
 from batchcheck.lookups.common import dotted_path, parameters
+from batchcheck.model import Store
 from batchcheck.names import display
 from batchcheck.report.facts import Facts, Key
 from batchcheck.report.views import Since, SinceRow
+from batchcheck.scan import ScanOptions, scan
 
 SINCE_ROWS = 20  # rows of each list of the section; the rest are counted
 SYMLINK = "120000"
 LinkKey = tuple[str, str, str]  # batch, dataset, link name
+Spot = tuple[str, str]  # a finding as compared across revisions: code, path under the root
 
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """The store at one revision: its experiments' parameters, batches and link targets."""
+    """The store at one revision: its experiments' parameters, batches, link targets and the
+    findings of its check."""
 
     experiments: dict[Key, dict[str, Any] | None]  # None: no readable metadata
     batches: set[str]
     links: dict[LinkKey, str]
+    findings: frozenset[Spot]
 
 
 def _git(top: str, *args: str, data: bytes | None = None) -> bytes:
@@ -48,8 +63,10 @@ def _git(top: str, *args: str, data: bytes | None = None) -> bytes:
     return proc.stdout
 
 
-def read_revision(root: str, rev: str, fields: Iterable[str], limit: int) -> Side:
-    """The store under ``root`` as revision ``rev`` of its git repository holds it."""
+def read_revision(settings: Settings, options: ScanOptions, rev: str) -> Side:
+    """The store under ``settings.root`` as revision ``rev`` of its git repository holds it,
+    scanned with ``options`` (no cache) and checked with ``settings``."""
+    root = str(settings.root)
     try:
         top = _git(root, "rev-parse", "--show-toplevel").decode().strip()
     except FileNotFoundError as exc:
@@ -57,75 +74,105 @@ def read_revision(root: str, rev: str, fields: Iterable[str], limit: int) -> Sid
     prefix = os.path.relpath(os.path.realpath(root), os.path.realpath(top))
     prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
     listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix or ".")
-    experiments: dict[Key, str | None] = {}
-    batches: set[str] = set()
-    links: dict[LinkKey, str] = {}
+    files: dict[str, tuple[str, str]] = {}  # path under the root -> mode, blob
     for entry in listing.split(b"\0"):
-        if not entry:
-            continue
         meta, _, raw = entry.partition(b"\t")
-        mode, _, sha = meta.decode().split(" ")
-        parts = raw.decode("utf-8", "surrogateescape")[len(prefix) :].split("/")
-        if parts[0] == SHARED and len(parts) >= 4:
-            key = (parts[1], parts[2])
-            found = experiments.setdefault(key, None)
-            if parts[3] == METADATA_FILE and len(parts) == 4 and found is None:
-                experiments[key] = sha
-        elif parts[0].startswith("batch_") and len(parts) >= 2:
-            batches.add(parts[0])
-            if len(parts) == 3 and mode == SYMLINK:
-                links[parts[0], parts[1], parts[2]] = sha
-    wanted = [sha for sha in experiments.values() if sha] + list(links.values())
-    blobs = _blobs(top, wanted, limit)
-    fields = tuple(fields)
-    return Side(
-        experiments={
-            key: _parameters(blobs.get(sha), fields) if sha else None
-            for key, sha in experiments.items()
-        },
-        batches=batches,
-        links={
-            key: blobs.get(sha, b"").decode("utf-8", "surrogateescape")
-            for key, sha in links.items()
-        },
-    )
+        if raw:
+            mode, _, sha = meta.decode().split(" ")
+            files[raw.decode("utf-8", "surrogateescape")[len(prefix) :]] = (mode, sha)
+    wanted = {
+        sha
+        for path, (mode, sha) in files.items()
+        if mode == SYMLINK or path.rsplit("/", 1)[-1] == METADATA_FILE
+    }
+    blobs = _blobs(top, sorted(wanted), settings.max_metadata_bytes)
+    with tempfile.TemporaryDirectory(prefix="batchcheck-since-") as scratch:
+        copy = os.path.join(scratch, "store")
+        try:
+            moved = _rebuild(copy, files, blobs, _roots(root))
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise UsageError(f"--since: cannot rebuild {display(rev)}'s store: {why}") from exc
+        plain = replace(options, cache_dir=None, read=replace(options.read, sizes=False))
+        store = scan(Path(copy), plain)
+        result = run_check(store, replace(settings, root=Path(copy), configs=()))
+        return _side(store, result, settings.fingerprint_fields, moved)
 
 
 def _blobs(top: str, shas: list[str], limit: int) -> dict[str, bytes]:
     """The content of each blob (one ``git cat-file --batch``); a blob over ``limit`` bytes
-    is left out."""
+    is cut to ``limit + 1`` (still too big for check) without being read whole."""
     if not shas:
         return {}
-    out = _git(top, "cat-file", "--batch", data="".join(s + "\n" for s in shas).encode())
-    found: dict[str, bytes] = {}
+    query = "".join(s + "\n" for s in shas).encode()
+    sizes = {}
+    for line in _git(top, "cat-file", "--batch-check", data=query).decode().splitlines():
+        sha, _, size = [*line.split(" "), "", ""][:3]  # "<sha> missing" has no size
+        if size.isdigit():
+            sizes[sha] = int(size)
+    small = [sha for sha in shas if sizes.get(sha, limit + 1) <= limit]
+    found = {sha: b"\0" * (limit + 1) for sha in sizes.keys() - set(small)}
+    out = _git(top, "cat-file", "--batch", data="".join(s + "\n" for s in small).encode())
     at = 0
     while at < len(out):
         end = out.index(b"\n", at)
-        header = out[at:end].decode().split(" ")
+        sha, _, length = out[at:end].decode().split(" ")
         at = end + 1
-        if len(header) < 3:  # "<sha> missing"
-            continue
-        size = int(header[2])
-        if size <= limit:
-            found[header[0]] = out[at : at + size]
-        at += size + 1
+        found[sha] = out[at : at + int(length)]
+        at += int(length) + 1
     return found
 
 
-def _parameters(raw: bytes | None, fields: tuple[str, ...]) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return {k: data[k] for k in fields if k in data} if isinstance(data, dict) else None
+def _roots(root: str) -> re.Pattern[str]:
+    """The spellings of ``root`` an absolute link into the store may start with (as given,
+    and the physical path when the root is reached through a symlink)."""
+    spellings = sorted({os.path.abspath(root), os.path.realpath(root)}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(s) for s in spellings) + "(?=/|$)")
 
 
-def working_tree(facts: Facts) -> Side:
-    """The store as scanned now."""
-    fields = facts.index.settings.fingerprint_fields
-    store = facts.store
+def _rebuild(
+    copy: str,
+    files: Mapping[str, tuple[str, str]],
+    blobs: Mapping[str, bytes],
+    roots: re.Pattern[str],
+) -> dict[str, str]:
+    """Write the revision's store under ``copy``: folders, symlinks, metadata files, every
+    other file empty; return the absolute link targets into the store that now point into
+    the copy instead (new target -> the revision's). A scratch folder of ours, so plain
+    writes; an entry below another file or link of the tree (git never makes one) is
+    skipped."""
+    os.makedirs(copy)
+    leaves: set[str] = set()
+    moved: dict[str, str] = {}
+    for path, (mode, sha) in sorted(files.items()):
+        parts = path.split("/")
+        if any(p in ("", ".", "..") for p in parts) or any(
+            "/".join(parts[:i]) in leaves for i in range(1, len(parts))
+        ):
+            continue
+        leaves.add(path)
+        where = os.path.join(copy, *parts)
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+        if mode == SYMLINK:
+            target = blobs.get(sha, b"").decode("utf-8", "surrogateescape")
+            inside = roots.sub(lambda _: copy, target, count=1) if target[:1] == "/" else target
+            if inside != target:
+                moved[inside] = target
+            os.symlink(inside, where)
+        elif mode.startswith("100"):
+            with open(where, "wb") as out:
+                if parts[-1] == METADATA_FILE:
+                    out.write(blobs.get(sha, b""))
+    return moved
+
+
+def _side(
+    store: Store, result: CheckResult, fields: Iterable[str], moved: Mapping[str, str]
+) -> Side:
+    """One side of the comparison from a scan and its check; ``moved`` gives back the link
+    targets :func:`_rebuild` pointed into the copy."""
+    fields = tuple(fields)
+    under = str(store.root) + os.sep
     return Side(
         experiments={
             key: parameters(exp, fields) if exp.metadata.ok else None
@@ -133,11 +180,17 @@ def working_tree(facts: Facts) -> Side:
         },
         batches=set(store.batches),
         links={
-            (link.batch, link.dataset, link.name): link.target
+            (link.batch, link.dataset, link.name): moved.get(link.target, link.target)
             for batch in store.batches.values()
             for link in batch.links
         },
+        findings=frozenset((f.code, _under(str(f.path), under)) for f in result.findings),
     )
+
+
+def working_tree(facts: Facts) -> Side:
+    """The store as scanned now."""
+    return _side(facts.store, facts.result, facts.index.settings.fingerprint_fields, {})
 
 
 def changes(before: Side, facts: Facts, rev: str) -> Since:
@@ -149,7 +202,7 @@ def changes(before: Side, facts: Facts, rev: str) -> Since:
     gone = {k: before.experiments[k] for k in before.experiments.keys() - after.experiments}
     new = {k: after.experiments[k] for k in after.experiments.keys() - before.experiments}
     # A removed and an added experiment of one dataset with the same parameters: a rename.
-    renamed = []
+    renamed, renames = [], {}
     by_params: dict[str, list[Key]] = defaultdict(list)
     for key, params in gone.items():
         if params is not None:
@@ -159,11 +212,12 @@ def changes(before: Side, facts: Facts, rev: str) -> Since:
         if old:
             was = old.pop()
             renamed.append(SinceRow(_name(key), f"was {_name(was)}"))
+            renames[was] = key
             del gone[was]
             del new[key]
     added = [SinceRow(_name(k), "") for k in sorted(new)]
     removed = [SinceRow(_name(k), "") for k in sorted(gone)]
-    changed, changed_keys = [], []
+    changed = []
     for key in sorted(before.experiments.keys() & after.experiments.keys()):
         old_params, new_params = before.experiments[key], after.experiments[key]
         if old_params is None or new_params is None or old_params == new_params:
@@ -178,15 +232,16 @@ def changes(before: Side, facts: Facts, rev: str) -> Since:
         )
         if paths:
             changed.append(SinceRow(_name(key), ", ".join(paths)))
-            changed_keys.append(key)
     batch_gone = before.batches - after.batches
     batch_new = after.batches - before.batches
-    batch_renamed = []
+    batch_renamed, batch_renames = [], {}
+    was_links, now_links = _links_by_batch(before.links), _links_by_batch(after.links)
     for name in sorted(batch_new):
-        mine = _links_of(after.links, name)
-        match = next((b for b in sorted(batch_gone) if _links_of(before.links, b) == mine), None)
+        mine = now_links.get(name)
+        match = next((b for b in sorted(batch_gone) if was_links.get(b) == mine), None)
         if match is not None and mine:
             batch_renamed.append(SinceRow(display(name), f"was {display(match)}"))
+            batch_renames[match] = name
             batch_gone.discard(match)
             batch_new.discard(name)
     links_added = [
@@ -197,14 +252,11 @@ def changes(before: Side, facts: Facts, rev: str) -> Since:
         SinceRow(_link(k), display(before.links[k]))
         for k in sorted(before.links.keys() - after.links.keys())
     ]
-    root = str(facts.store.root)
-    touched = {os.path.join(root, SHARED, *k) for k in [*new, *changed_keys]}
-    touched |= {os.path.join(root, *k) for k in after.links.keys() - before.links.keys()}
-    touched |= {os.path.join(root, k) for k in batch_new}
+    spots = _renamed(before.findings, renames, batch_renames)
     findings = [
         SinceRow(f"{f.code} {facts.rel(str(f.path))}", display(f.message))
         for f in facts.result.findings
-        if any(str(f.path) == t or str(f.path).startswith(t + os.sep) for t in touched)
+        if (f.code, _under(str(f.path), facts.root)) not in spots
     ]
     return Since(
         rev=display(rev),
@@ -218,9 +270,27 @@ def changes(before: Side, facts: Facts, rev: str) -> Since:
             _bounded("Batches renamed", batch_renamed),
             _bounded("Links added", links_added),
             _bounded("Links dropped", links_dropped),
-            _bounded("Findings on what changed", findings),
+            _bounded("New findings", findings),
         ],
     )
+
+
+def _renamed(
+    spots: frozenset[Spot], experiments: Mapping[Key, Key], batches: Mapping[str, str]
+) -> set[Spot]:
+    """The revision's findings under the names the renamed experiments and batches have now
+    (a finding that only moved with its folder is not new)."""
+    out = set()
+    for code, path in spots:
+        parts = path.split(os.sep)
+        if len(parts) >= 3 and parts[0] == SHARED and (parts[1], parts[2]) in experiments:
+            parts[2] = experiments[parts[1], parts[2]][1]
+        elif parts[0] in batches:
+            parts[0] = batches[parts[0]]
+            if len(parts) >= 3 and (parts[1], parts[2]) in experiments:
+                parts[2] = experiments[parts[1], parts[2]][1]
+        out.add((code, os.sep.join(parts)))
+    return out
 
 
 def _bounded(title: str, rows: list[SinceRow]) -> tuple[str, int, list[SinceRow]]:
@@ -232,8 +302,17 @@ def _same(dataset: str, params: Mapping[str, Any] | None) -> str:
     return dataset + "\0" + json.dumps(params, sort_keys=True, default=str)
 
 
-def _links_of(links: Mapping[LinkKey, str], batch: str) -> set[tuple[str, str, str]]:
-    return {(k[1], k[2], t) for k, t in links.items() if k[0] == batch}
+def _links_by_batch(links: Mapping[LinkKey, str]) -> dict[str, set[tuple[str, str, str]]]:
+    """Each batch's links as (dataset, name, target): what a renamed batch keeps."""
+    out: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for (batch, dataset, name), target in links.items():
+        out[batch].add((dataset, name, target))
+    return out
+
+
+def _under(path: str, root: str) -> str:
+    """``path`` relative to ``root`` (with its separator) when under it, else as it is."""
+    return path[len(root) :] if path.startswith(root) else path
 
 
 def _name(key: Key) -> str:

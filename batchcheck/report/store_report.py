@@ -41,8 +41,7 @@ def store_report(
     before = None
     if rev is not None:
         # Read first: a revision git does not know is a usage error before any work.
-        fields = settings.fingerprint_fields
-        before = read_revision(str(settings.root), rev, fields, settings.max_metadata_bytes)
+        before = read_revision(settings, options, rev)
     store = scan(settings.root, options, progress)
     selection = Selection(settings.select, settings.ignore)
     index = StoreIndex(store, settings)
