@@ -62,16 +62,17 @@ def temporaries(folder: Path, purpose: str) -> list[tuple[str, Path]]:
     return [(meant, folder / name) for meant, name in found if meant is not None]
 
 
-def symlink_atomic(target: str, path: Path) -> None:
-    """Make ``path`` a symlink to ``target``, replacing whatever link is there in one step: the
-    link is made under a temporary name and ``os.replace``d over ``path``."""
-    tmp = temporary_name(path)
-    os.symlink(target, tmp)
+def symlink_atomic(target: str, path: Path | str, dir_fd: int | None = None) -> None:
+    """Make ``path`` (relative to folder ``dir_fd`` when given) a symlink to ``target``,
+    replacing whatever link is there in one step: the link is made under a temporary name and
+    ``os.replace``d over ``path``."""
+    tmp = temporary_name(Path(path))
+    os.symlink(target, tmp, dir_fd=dir_fd)
     try:
-        os.replace(tmp, path)
+        os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
 
 

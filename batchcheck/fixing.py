@@ -10,11 +10,14 @@ Only a link whose target leads to an experiment of its dataset is touched: a dan
 misplaced link, or a file holding such a path, is left alone and said so, and so is a rename
 onto a name something already holds. Each step is atomic (a temporary link ``os.replace``d over
 the entry; a rename that never replaces), so an entry is always whole; after its steps, each
-entry is read back and judged again.
+entry is read back and judged again. Every look and write is made relative to the dataset
+folder's descriptor, opened beneath the root (:mod:`batchcheck.scan.beneath`): a folder
+swapped for a symlink after the scan makes the fix fail, never land outside the store.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -29,6 +32,7 @@ from batchcheck.layout import link_target
 from batchcheck.model import Link, LinkState, Store, Stray
 from batchcheck.names import display, printable, shown_path
 from batchcheck.scan import ScanOptions, scan
+from batchcheck.scan.beneath import MISSING, Beneath
 from batchcheck.scan.links import resolve
 from batchcheck.scan.listing import POINTER_FILE_MAX
 
@@ -104,11 +108,18 @@ def _tidy(target: str, key: tuple[str, str]) -> bool:
     return target.rstrip("/") + "/" == link_target(*key) and not target.endswith("//")
 
 
-def _rename(folder: Path, name: str, key: tuple[str, str], wants: Selection) -> tuple[str, str]:
-    """The name an entry gets and, when it keeps a wrong one, why."""
+def _rename(
+    layer: Beneath, folder: tuple[str, str], name: str, key: tuple[str, str], wants: Selection
+) -> tuple[str, str]:
+    """The name an entry of ``folder`` (batch, dataset) gets and, when it keeps a wrong one,
+    why."""
     if name == key[1] or not wants.wants("BC104"):
         return name, ""
-    if os.path.lexists(folder / key[1]):
+    try:
+        free = layer.lookup(folder, key[1]) == MISSING
+    except OSError:
+        free = False
+    if not free:
         return name, f"the name {printable(key[1])} is taken"
     return key[1], ""
 
@@ -123,7 +134,7 @@ def _left_alone(
     )
 
 
-def _link_fix(link: Link, wants: Selection) -> Fix | None:
+def _link_fix(layer: Beneath, link: Link, wants: Selection) -> Fix | None:
     codes = []
     key = link.key
     if link.state is not LinkState.OK or key is None:
@@ -139,7 +150,7 @@ def _link_fix(link: Link, wants: Selection) -> Fix | None:
     if not _tidy(link.target, key) and wants.wants("BC103"):
         codes.append("BC103" if link.absolute else TIDY)
         target = link_target(*key)
-    name, why = _rename(Path(link.folder), link.name, key, wants)
+    name, why = _rename(layer, (link.batch, link.dataset), link.name, key, wants)
     if name != link.name or why:
         codes.append("BC104")
     if not codes:
@@ -152,17 +163,18 @@ def _link_fix(link: Link, wants: Selection) -> Fix | None:
     )
 
 
-def _file_fix(root: Path, stray: Stray, wants: Selection) -> Fix | None:
+def _file_fix(layer: Beneath, stray: Stray, wants: Selection) -> Fix | None:
     if not stray.destroyed_link or stray.pointer is None or not wants.wants("BC106"):
         return None
-    held, folder = stray.pointer, stray.path.parent
+    held = stray.pointer
     assert stray.dataset is not None  # a destroyed link lies in a dataset folder
-    state, key, detail = resolve(root, stray.dataset, str(folder), held)
+    folder = (stray.batch, stray.dataset)
+    state, key, detail = resolve(layer, folder, stray.dataset, held)
     if state is not LinkState.OK or key is None:
         why = f"the path it holds is {state.value}" + (f" ({detail})" if detail else "")
         return _left_alone(stray, ("BC106",), held, f"{why}: restore the link by hand", True)
     target = held if _tidy(held, key) else link_target(*key)
-    name, why = _rename(folder, stray.name, key, wants)
+    name, why = _rename(layer, folder, stray.name, key, wants)
     codes = ("BC106", "BC104") if name != stray.name or why else ("BC106",)
     detail = f"name kept: {why}" if why else ""
     return Fix(
@@ -173,64 +185,78 @@ def _file_fix(root: Path, stray: Stray, wants: Selection) -> Fix | None:
 def plan_fixes(store: Store, wants: Selection) -> list[Fix]:
     """Every repair the scanned batches need, in the order of their paths."""
     fixes: list[Fix] = []
-    for name in sorted(store.batches):
-        batch = store.batches[name]
-        found = [_link_fix(link, wants) for link in batch.links]
-        found += [_file_fix(store.root, stray, wants) for stray in batch.strays]
-        fixes.extend(fix for fix in found if fix is not None)
+    with Beneath(store.root) as layer:
+        for name in sorted(store.batches):
+            batch = store.batches[name]
+            found = [_link_fix(layer, link, wants) for link in batch.links]
+            found += [_file_fix(layer, stray, wants) for stray in batch.strays]
+            fixes.extend(fix for fix in found if fix is not None)
     return sorted(fixes, key=lambda fix: (fix.batch, fix.dataset, fix.name))
 
 
-def _unchanged(path: Path, fix: Fix) -> bool:
-    """Whether the entry is still what was judged (a link with that target, or that file)."""
+_GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)  # the entry or its folder is not there
+
+
+def _unchanged(fd: int, fix: Fix) -> bool:
+    """Whether the entry is still what was judged (a link with that target, or that file).
+    Raises OSError when it cannot be looked at."""
+    st = os.stat(fix.name, dir_fd=fd, follow_symlinks=False)
+    if not fix.file:
+        return stat.S_ISLNK(st.st_mode) and os.readlink(fix.name, dir_fd=fd) == fix.was
+    if not stat.S_ISREG(st.st_mode) or st.st_size > POINTER_FILE_MAX:
+        return False
+    handle = os.open(fix.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
     try:
-        st = os.lstat(path)
-        if not fix.file:
-            return stat.S_ISLNK(st.st_mode) and os.readlink(path) == fix.was
-        if not stat.S_ISREG(st.st_mode) or st.st_size > POINTER_FILE_MAX:
-            return False
-        with open(path, "rb") as handle:
-            return handle.read(POINTER_FILE_MAX + 1).decode("utf-8").strip() == fix.was
-    except (OSError, UnicodeDecodeError):
+        held = os.read(handle, POINTER_FILE_MAX + 1)
+    finally:
+        os.close(handle)
+    try:
+        return held.decode("utf-8").strip() == fix.was
+    except UnicodeDecodeError:
         return False
 
 
-def _judged(root: Path, fix: Fix) -> str:
+def _judged(layer: Beneath, fd: int, fix: Fix) -> str:
     """The entry read back after its fix: ``""`` when it is a link to its experiment."""
-    path = fix.path(root, fix.new_name)
     try:
-        target = os.readlink(path)
+        target = os.readlink(fix.new_name, dir_fd=fd)
     except OSError as exc:
         return f"read back: {exc.strerror or exc}"
-    state, _, detail = resolve(root, fix.dataset, str(path.parent), target)
+    state, _, detail = resolve(layer, (fix.batch, fix.dataset), fix.dataset, target)
     return "" if state is LinkState.OK else f"read back: {state.value} {detail}".strip()
 
 
-def _apply(root: Path, fix: Fix) -> Fix:
-    """The fix's steps, each atomic; then the entry judged again."""
-    path = fix.path(root)
-    if not _unchanged(path, fix):
-        return replace(fix, status="failed", detail="it changed since it was read")
+def _apply(layer: Beneath, fix: Fix) -> Fix:
+    """The fix's steps, each atomic and in the dataset folder opened beneath the root; then
+    the entry judged again."""
+    changed = replace(fix, status="failed", detail="it changed since it was read")
     try:
-        if fix.file or fix.target != fix.was:
-            symlink_atomic(fix.target, path)
-        if fix.new_name != fix.name:
-            rename_noreplace(path, fix.path(root, fix.new_name))
-    except FileExistsError:  # the name was taken since the scan
-        taken = f"the name {printable(fix.new_name)} was taken meanwhile"
-        if not fix.file and fix.target == fix.was:  # the rename was the whole fix
-            return replace(fix, new_name=fix.name, status="left alone", detail=taken)
-        fix = replace(fix, new_name=fix.name, detail=f"name kept: {taken}")
+        with layer.folder((fix.batch, fix.dataset)) as fd:
+            if not _unchanged(fd, fix):
+                return changed
+            try:
+                if fix.file or fix.target != fix.was:
+                    symlink_atomic(fix.target, fix.name, dir_fd=fd)
+                if fix.new_name != fix.name:
+                    rename_noreplace(fix.name, fix.new_name, dir_fd=fd)
+            except FileExistsError:  # the name was taken since the scan
+                taken = f"the name {printable(fix.new_name)} was taken meanwhile"
+                if not fix.file and fix.target == fix.was:  # the rename was the whole fix
+                    return replace(fix, new_name=fix.name, status="left alone", detail=taken)
+                fix = replace(fix, new_name=fix.name, detail=f"name kept: {taken}")
+            problem = _judged(layer, fd, fix)
     except OSError as exc:
+        if exc.errno in _GONE:
+            return changed
         return replace(fix, status="failed", detail=exc.strerror or str(exc))
-    problem = _judged(root, fix)
     return replace(fix, status="failed" if problem else "fixed", detail=problem or fix.detail)
 
 
 def apply_fixes(root: Path, fixes: list[Fix]) -> Iterator[Fix]:
     """Carry out every fix still to do, in order; each result as it is done."""
-    for fix in fixes:
-        yield _apply(root, fix) if fix.status == "to fix" else fix
+    with Beneath(root) as layer:
+        for fix in fixes:
+            yield _apply(layer, fix) if fix.status == "to fix" else fix
 
 
 def fix_store(settings: Settings, wants: Selection, write: bool) -> FixRun:

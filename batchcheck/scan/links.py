@@ -14,7 +14,6 @@ exists). The link is healthy when the walk ends at a real folder ``_shared/<its 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from batchcheck.layout import SHARED
 from batchcheck.model import LinkState
@@ -128,13 +127,8 @@ def _end(rel: Parts, kind: str, dataset: str, key: Key | None) -> tuple[LinkStat
 
 
 def resolve(
-    root: Path, dataset: str, folder: str, target: str
+    layer: Beneath, parts: Parts, dataset: str, target: str
 ) -> tuple[LinkState, Key | None, str]:
-    """One link in ``folder`` judged on its own (the scan judges many against its listings):
-    :func:`judge` with every lookup made beneath the root."""
-    try:
-        parts = Path(folder).relative_to(root).parts
-    except ValueError:
-        return LinkState.OUTSIDE, None, OUTSIDE
-    with Beneath(root) as layer:
-        return judge(parts, "", dataset, target, layer.lookup, layer.inside)
+    """One link in the folder ``parts`` below the root judged on its own (the scan judges many
+    against its listings): :func:`judge` with every lookup made beneath the root."""
+    return judge(parts, "", dataset, target, layer.lookup, layer.inside)

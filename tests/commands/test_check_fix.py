@@ -134,3 +134,26 @@ def test_an_unknown_code_is_one_line_exit_2_and_changes_nothing(
     assert (result.code, result.out) == (2, "")
     assert "unknown rule code 'BC999'" in result.err and result.err.count("\n") == 1
     assert snapshot(root) == before
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_scan_is_never_written_through(
+    root: Path, tmp_path: Path
+) -> None:
+    from batchcheck.config import Settings
+    from batchcheck.findings import Selection
+    from batchcheck.fixing import apply_fixes, fix_store
+
+    planned = fix_store(Settings(root, "--root"), Selection(), write=False).fixes
+    assert any(fix.batch == TEMP and fix.status == "to fix" for fix in planned)
+    # Between the scan and the writes, the batch's dataset folder becomes a symlink to a
+    # look-alike folder outside the store.
+    outside = tmp_path / "outside"
+    (root / TEMP / "Copa").rename(outside)
+    os.symlink(outside, root / TEMP / "Copa")
+    before = snapshot(outside)
+    done = {(fix.batch, fix.name): fix for fix in apply_fixes(root, list(planned))}
+    assert snapshot(outside) == before
+    for (batch, _), fix in done.items():
+        if batch == TEMP and fix.codes:
+            assert (fix.status, fix.detail) == ("failed", "it changed since it was read")
+    assert done[TOPP, B].status == "fixed"  # the other batch's fixes go on
