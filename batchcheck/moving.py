@@ -41,6 +41,7 @@ from batchcheck.model import Experiment, Link, Store
 from batchcheck.names import display, is_hidden, shown_path
 from batchcheck.rules.bc306_naming import disagreements
 from batchcheck.scan import ScanOptions, load_experiments, scan
+from batchcheck.scan.beneath import Beneath
 
 Key = tuple[str, str]
 _NAME_VALUE = re.compile(r'"experiment_name"\s*:\s*("(?:[^"\\]|\\.)*")')
@@ -446,17 +447,23 @@ def _apply(run: MoveRun) -> MoveRun:
     folder = run.root / SHARED / run.dataset
     links: list[Relink] = []
     run = replace(run, dry_run=False)
+    at = folder / run.old  # what a failure names (a step's own error names one part)
     try:
-        if not run.resumed:
-            rename_noreplace(folder / run.old, folder / run.new)
-            run = replace(run, moved=True)
-        for relink in run.links:
-            path = run.root / relink.batch / relink.dataset / relink.name
-            if relink.new_target != relink.target:
-                symlink_atomic(relink.new_target, path)
-            if relink.new_name != relink.name:
-                rename_noreplace(path, path.with_name(relink.new_name))
-            links.append(replace(relink, done=True))
+        with Beneath(run.root) as layer:
+            if not run.resumed:
+                with layer.folder((SHARED, run.dataset)) as fd:
+                    rename_noreplace(run.old, run.new, dir_fd=fd)
+                run = replace(run, moved=True)
+            for relink in run.links:
+                at = run.root / relink.batch / relink.dataset / relink.name
+                # Relative to the dataset folder opened beneath the root: a folder swapped
+                # for a symlink meanwhile fails the step instead of leading outside.
+                with layer.folder((relink.batch, relink.dataset)) as fd:
+                    if relink.new_target != relink.target:
+                        symlink_atomic(relink.new_target, relink.name, dir_fd=fd)
+                    if relink.new_name != relink.name:
+                        rename_noreplace(relink.name, relink.new_name, dir_fd=fd)
+                links.append(replace(relink, done=True))
         run = replace(run, links=(*links, *run.links[len(links) :]))
         if run.rewrite_configs:
             run = replace(run, configs=tuple(_write_configs(run.configs)))
@@ -466,6 +473,8 @@ def _apply(run: MoveRun) -> MoveRun:
             run = replace(run, metadata_done=True)
     except (OSError, ValueError) as exc:
         where = getattr(exc, "filename", None)
+        if isinstance(where, str) and not os.path.isabs(where):
+            where = str(at)
         why = getattr(exc, "strerror", None) or str(exc)
         shown = f"{display(str(where))}: {why}" if isinstance(where, str) else why
         return replace(

@@ -203,3 +203,19 @@ def test_refuses_while_a_batch_holds_a_destroyed_link_to_it(cli: Cli, root: Path
     assert result.code == 1
     assert f"{TEMP}/Copa/copy_of_old is a destroyed symlink to the experiment" in result.err
     assert snapshot(root) == before
+
+
+def test_a_batch_folder_swapped_for_a_symlink_after_the_plan_is_never_written_through(
+    root: Path, tmp_path: Path
+) -> None:
+    from batchcheck.config import Settings
+    from batchcheck.moving import _apply, plan_move
+
+    run = plan_move(Settings(root, "--root"), ("Copa", OLD), NEW, root, False)
+    outside = tmp_path / "outside"
+    (root / TOPP / "Copa").rename(outside)  # a look-alike folder outside the store
+    os.symlink(outside, root / TOPP / "Copa")
+    before = snapshot(outside)
+    done = _apply(run)
+    assert snapshot(outside) == before
+    assert done.error.startswith(f"cannot finish the move ({root / TOPP / 'Copa' / OLD}: ")
