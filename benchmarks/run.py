@@ -12,6 +12,9 @@ baseline and peak memory. Network table (``--netfs``, where FUSE is available): 
 pair taken in turn: medians, ratios, round trips and the most requests in flight. Both tables
 go to ``benchmarks/results.md``. Ratios from one run are what to quote: wall times on a shared
 machine are noisy, but both sides of a ratio see the same noise; the load average is recorded.
+Below each local table: what ``report`` wrote (total size, files, ``index.html``) and how long
+headless Chromium takes to load that ``index.html`` and to reload it (skipped without
+Chromium), with any console error it reported.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +38,10 @@ sys.path.insert(0, str(HERE))
 
 import netfs  # noqa: E402
 from generate import Shape, generate_shape  # noqa: E402
+
+# The browser tests' DevTools client: the page is loaded here the way they load it.
+sys.path.insert(0, str(HERE.parent / "tests" / "report"))
+from cdp import Chromium  # noqa: E402
 
 # Store shapes by name, for a given number of experiments: the project's own (8 datasets,
 # names with a serial number), the one issue 12 measured as dearer (10 datasets, names that
@@ -123,8 +131,57 @@ def _commands(root: Path, out: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
-def bench(root: Path, repeat: int) -> list[Timing]:
-    """Baseline and every command on one store."""
+@dataclass
+class Output:
+    """What ``report`` wrote and how headless Chromium loads its ``index.html``: the seconds to
+    the load event, opened and then reloaded (None without Chromium: ``why`` says why), and the
+    console errors it reported."""
+
+    megabytes: float
+    files: int
+    index_mb: float
+    load: float | None = None
+    reload: float | None = None
+    errors: tuple[str, ...] = ()
+    why: str = ""
+
+    def line(self, size: int) -> str:
+        """One Markdown line for the store of ``size`` experiments."""
+        text = (
+            f"- report output at {size:,} experiments: {self.megabytes:.1f} MB in "
+            f"{self.files:,} files, index.html {self.index_mb:.1f} MB"
+        )
+        if self.load is None:
+            return text + f"; Chromium load not measured: {self.why}"
+        errors = f"{len(self.errors)} console error(s)" if self.errors else "no console error"
+        return (
+            text + f"; headless Chromium: load event {self.load:.2f} s, reload "
+            f"{self.reload:.2f} s, {errors}"
+        )
+
+
+def output(folder: Path) -> Output:
+    """The size of a report's files, and its ``index.html`` in headless Chromium."""
+    sizes = [p.stat().st_size for p in folder.rglob("*") if p.is_file()]
+    index = folder / "index.html"
+    found = Output(sum(sizes) / 1e6, len(sizes), index.stat().st_size / 1e6)
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        found.why = "chromium is not installed"
+        return found
+    with tempfile.TemporaryDirectory() as profile:
+        browser = Chromium(binary, Path(profile))
+        try:
+            found.load = browser.open(index.as_uri())
+            found.reload = browser.open(index.as_uri())
+            found.errors = tuple(browser.errors)
+        finally:
+            browser.close()
+    return found
+
+
+def bench(root: Path, repeat: int) -> tuple[list[Timing], Output]:
+    """Baseline and every command on one store, and what the report wrote."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         baseline = [sys.executable, str(HERE / "baseline.py"), str(root)]
@@ -134,7 +191,8 @@ def bench(root: Path, repeat: int) -> list[Timing]:
             if "warm" in name:
                 _run(argv)  # fill the cache
             timings.append(_measure(name, argv, repeat))
-    return timings
+        written = output(out / "report")
+    return timings, written
 
 
 # Issue 12's targets at the largest size, as ratios to the baseline; every command also stays
@@ -278,11 +336,14 @@ def main() -> None:
     for name in shapes:
         stores = {size: store(name, size) for size in sizes}
         before = _load()
-        results = {size: bench(root, args.repeat) for size, (root, _) in stores.items()}
+        measured = {size: bench(root, args.repeat) for size, (root, _) in stores.items()}
+        results = {size: timings for size, (timings, _) in measured.items()}
+        written = "\n".join(out.line(size) for size, (_, out) in measured.items())
         label = stores[sizes[-1]][1].label()
         sections.append(
             f"### Local disk, shape `{name}` ({label} at {sizes[-1]:,})\n\n"
-            f"{_load()} at the end ({before} at the start).\n\n{table(results)}\n"
+            f"{_load()} at the end ({before} at the start).\n\n{table(results)}\n\n"
+            f"{written}\n"
         )
     if args.netfs:
         why = netfs.unavailable()

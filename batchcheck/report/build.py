@@ -41,7 +41,7 @@ from batchcheck.report.pictures import (
     worst_findings,
 )
 from batchcheck.report.sizes import Sizes
-from batchcheck.report.values import natural, section, show_value, varying_parameters
+from batchcheck.report.values import natural, section, show_value, shown, varying_parameters
 from batchcheck.report.views import (
     BatchDataset,
     BatchSummary,
@@ -383,11 +383,11 @@ class Pages:
             fingerprint_note=note,
             created=show_value(fields.get("created_at")).replace("T", " ", 1),
             origin=links.batch(origin) if isinstance(origin, str) else None,
-            model=show_value(generation.get("model")),
-            temperature=show_value(generation.get("temperature")),
-            top_p=show_value(generation.get("top_p")),
-            max_tokens=show_value(generation.get("max_tokens")),
-            validation_model=show_value(section(fields, "validation").get("model")),
+            model=shown(generation.get("model")),
+            temperature=shown(generation.get("temperature")),
+            top_p=shown(generation.get("top_p")),
+            max_tokens=shown(generation.get("max_tokens")),
+            validation_model=shown(section(fields, "validation").get("model")),
             purpose=show_value(fields.get("experiment_purpose")),
             description=display(" ".join(str(fields.get("experiment_description") or "").split())),
             linked_by=links.batches(facts.linked(exp.key)),
@@ -416,21 +416,21 @@ def row(facts: Facts, link: Link, status: Status, target: Target, links: Links) 
     """A link of a batch: what it reaches, and whether the batch generated or reused it."""
     exp = reached(facts.store, link)
     word, text = status
-    shown = exp if word != "broken" else None
+    visible = exp if word != "broken" else None
     fields = exp.metadata.fields if exp else {}
     generation = section(fields, "generation")
     return Row(
         name=display(link.name),
         target=target,
         state=link.state.value,
-        experiment=links.experiment(shown.key) if shown else None,
+        experiment=links.experiment(visible.key) if visible else None,
         status=word,
         status_text=text,
         origin=links.batch(fields["original_batch"]) if word == "reused" else None,
-        fingerprint=facts.short(shown) if shown else "",
-        model=show_value(generation.get("model")),
-        temperature=show_value(generation.get("temperature")),
-        top_p=show_value(generation.get("top_p")),
+        fingerprint=facts.short(visible) if visible else "",
+        model=shown(generation.get("model")),
+        temperature=shown(generation.get("temperature")),
+        top_p=shown(generation.get("top_p")),
         codes=facts.codes(link.location, *([exp.location] if exp else [])),
         level=facts.level(link.location, *([exp.location] if exp else [])),
     )

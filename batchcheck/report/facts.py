@@ -43,15 +43,23 @@ class Facts:
     by_path: dict[str, list[Finding]]
     batch_findings: Counter[str]  # findings on each batch folder or anything in it
     by_dataset: dict[str, list[Experiment]]  # the experiments of each dataset, in store order
+    # The batch of every link that reaches each experiment, in scan order: asked for by every
+    # section, so worked out once.
+    batches_of: dict[Key, tuple[str, ...]]
 
     @classmethod
     def of(cls, store: Store, index: StoreIndex, result: CheckResult) -> Facts:
         """The facts of a fully scanned store and the check result over it."""
         root = str(store.root) + os.sep
+        # A store's links have a handful of distinct statuses: each held once, not per link.
+        held: dict[Status, Status] = {}
         statuses = {
             name: {
-                ds: [status(store, link, reached(store, link)) for link in found]
-                for ds, found in batch.datasets.items()
+                ds: [
+                    held.setdefault(found, found)
+                    for found in (status(store, link, reached(store, link)) for link in links)
+                ]
+                for ds, links in batch.datasets.items()
             }
             for name, batch in store.batches.items()
         }
@@ -68,6 +76,11 @@ class Facts:
         by_dataset: dict[str, list[Experiment]] = defaultdict(list)
         for key, exp in store.experiments.items():
             by_dataset[key[0]].append(exp)
+        ok = LinkState.OK
+        batches_of = {
+            key: tuple(link.batch for link in links if link.state is ok)
+            for key, links in index.links_to.items()
+        }
         return cls(
             store=store,
             index=index,
@@ -78,11 +91,12 @@ class Facts:
             by_path=by_path,
             batch_findings=batch_findings,
             by_dataset=by_dataset,
+            batches_of=batches_of,
         )
 
-    def linked(self, key: Key) -> list[str]:
+    def linked(self, key: Key) -> tuple[str, ...]:
         """The batch of every link that reaches experiment ``key``, in scan order."""
-        return [link.batch for link in self.links_to.get(key, ()) if link.state is LinkState.OK]
+        return self.batches_of.get(key, ())
 
     def short(self, exp: Experiment) -> str:
         """The stored fingerprint as shown, else the recomputed one, else nothing."""

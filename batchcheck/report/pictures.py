@@ -14,7 +14,6 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
@@ -24,7 +23,7 @@ from batchcheck.names import display
 from batchcheck.report.facts import Facts, Key
 from batchcheck.report.navigation import SiteMap, finding_view
 from batchcheck.report.sizes import Sizes
-from batchcheck.report.values import section, show_value
+from batchcheck.report.values import section, shown
 from batchcheck.report.views import Bar, FindingView, Heatmap, HeatRow, Matrix
 
 # The parameters the experiment table has a column for: (key in the page's data, name). A
@@ -81,20 +80,6 @@ def _generation(facts: Facts, key: Key) -> Mapping[str, Any]:
     return section(facts.store.experiments[key].metadata.fields, "generation")
 
 
-@lru_cache(maxsize=4096, typed=True)
-def _shown_cached(item: Any) -> str:
-    return show_value(item)
-
-
-def _show(item: Any) -> str:
-    """:func:`show_value`, once per value: the experiments of a store repeat a few values
-    (a model, a prompt template) many times."""
-    try:
-        return _shown_cached(item)
-    except TypeError:  # a list or an object: not hashable
-        return show_value(item)
-
-
 def _axis_order(values: Iterable[str]) -> list[str]:
     """An axis's values: numbers in numeric order when every value is one, else by text;
     ``(missing)`` last."""
@@ -145,21 +130,21 @@ def heatmaps(facts: Facts, reused: set[Key]) -> list[Heatmap]:
     values: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for key in facts.store.experiments:
         generation = _generation(facts, key)
-        model = _show(generation.get("model"))
+        model = shown(generation.get("model"))
         if model:
             found = values[key[0], model]
             for name, item in generation.items():
-                text = _show(item)
+                text = shown(item)
                 if text and name != "model":
                     found[str(name)].add(text)
     axes = {group: [*_axes(found), "", ""][:2] for group, found in values.items()}
     cells: dict[tuple[str, str], dict[tuple[str, str], list[int]]] = defaultdict(dict)
     for key in facts.store.experiments:
         generation = _generation(facts, key)
-        chosen = axes.get((key[0], _show(generation.get("model"))))
+        chosen = axes.get((key[0], shown(generation.get("model"))))
         if chosen is not None:
-            x, y = (_show(generation.get(a)) or MISSING if a else "" for a in chosen)
-            counts = cells[key[0], _show(generation.get("model"))].setdefault((x, y), [0, 0])
+            x, y = (shown(generation.get(a)) or MISSING if a else "" for a in chosen)
+            counts = cells[key[0], shown(generation.get("model"))].setdefault((x, y), [0, 0])
             counts[0] += 1
             counts[1] += key in reused
     table = TableParams.of(axes.values())
@@ -281,8 +266,8 @@ def table_data(facts: Facts, site: SiteMap, sizes: Sizes, params: TableParams) -
         row = [
             datasets[key[0]],
             name,
-            models.setdefault(_show(generation.get("model")), len(models)),
-            *(_show(generation.get(param)) for param in PREFERRED),
+            models.setdefault(shown(generation.get("model")), len(models)),
+            *(shown(generation.get(param)) for param in PREFERRED),
             sorted({batches[b] for b in facts.linked(key) if b in batches}),
             facts.level(exp.location) or "ok",
             " ".join(facts.codes(exp.location)),
@@ -292,7 +277,7 @@ def table_data(facts: Facts, site: SiteMap, sizes: Sizes, params: TableParams) -
             anchor,
         ]
         if params.extra:
-            row.append([_show(generation.get(param)) for param in params.extra])
+            row.append([shown(generation.get(param)) for param in params.extra])
         # Inside <script type="application/json">: no "<" may end the element early.
         rows.append(dumps(row).replace("<", "\\u003c"))
         if len(rows) == TABLE_CHUNK:

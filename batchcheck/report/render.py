@@ -6,11 +6,13 @@ and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import itertools
 import os
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
@@ -28,11 +30,12 @@ FORMATS = {"md": ".md", "html": ".html"}
 # experiment); Markdown is a bounded summary with a page per batch and per dataset beside it.
 PAGE_TEMPLATES = {"md": ("index", "batch", "dataset"), "html": ("index",)}
 FORK_PAGES_MIN = 50  # pages of batches and datasets worth forking renderers for
-WRITE_AHEAD = 8
+WRITE_AHEAD = 8  # rendered files that may wait for the writing thread
 # The summary's bounds (index.md, report --summary): with them it stays under 64 KB.
 SUMMARY_ROWS = 30  # batches and datasets listed
 SUMMARY_HEATMAPS = 8  # dataset/model coverage tables
-CUT_WIDTH = 80  # characters of a name  # rendered files that may wait for the writing thread
+CUT_WIDTH = 80  # characters of a name
+PIECE_CHARS = 1 << 20  # characters of an HTML page encoded and written at a time
 T = TypeVar("T")
 
 # Markup characters, an underscore at the edge of a word, an ``&`` that starts an entity. The
@@ -118,21 +121,25 @@ def render(
     report: Report, formats: Iterable[str], folder: Path | None = None
 ) -> Iterator[tuple[str, str | bytes]]:
     """(relative file name, text) of every page in every format (an HTML page as UTF-8
-    bytes), one page at a time, so a
-    large store's pages are never all in memory together.
+    bytes), one page at a time, so a large store's pages are never all in memory together.
 
     Raises :class:`UsageError` when a template is missing or fails to render; the templates
     are all loaded (and their syntax checked) before the first page is produced.
     """
-    for _, rel, text in _rendered(report, tuple(formats), folder, (0, 1)):
-        yield rel, text
+    for _, rel, text in _rendered(report, tuple(formats), folder, itertools.count().__next__):
+        yield rel, text if isinstance(text, str) else b"".join(text)
+
+
+# A page's text: Markdown whole, an HTML page as UTF-8 pieces made while it is written.
+Text = str | Iterator[bytes]
 
 
 def _rendered(
-    report: Report, formats: tuple[str, ...], folder: Path | None, shard: tuple[int, int]
-) -> Iterator[tuple[int, str, str | bytes]]:
-    """(position, relative file name, text) of the pages whose position is ``shard[0]``
-    modulo ``shard[1]``."""
+    report: Report, formats: tuple[str, ...], folder: Path | None, claim: Callable[[], int]
+) -> Iterator[tuple[int, str, Text]]:
+    """(position, relative file name, text) of the pages this process renders: each call of
+    ``claim`` gives the number (in :func:`pages` order) of the next page it takes, larger
+    than the one before."""
     import jinja2
 
     env = environment(folder)
@@ -146,12 +153,14 @@ def _rendered(
             except jinja2.TemplateSyntaxError as exc:
                 raise UsageError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
     position = 0
+    ticket = claim()
     for number, (page, stem, variables) in enumerate(pages(report)):
         wanted = [fmt for fmt in formats if (fmt, stem) in templates]
-        if not wanted:
-            continue
-        if number % shard[1] != shard[0]:
+        if number != ticket:
             position += len(wanted)
+            continue
+        ticket = claim()
+        if not wanted:
             continue
         extra = variables()
         for fmt in wanted:
@@ -166,22 +175,15 @@ def _rendered(
                 "home": home(page, ext),
                 **extra,
             }
-            try:
-                text: str | bytes
-                if fmt == "html":
-                    # The page holds a large store's table data: encoded piece by piece into
-                    # one buffer, never also held whole as text.
-                    buffer = bytearray()
-                    for piece in templates[fmt, stem].generate(**context):
-                        buffer += piece.encode("utf-8")
-                    text = bytes(buffer)
-                    del buffer
-                else:
+            name = f"{stem}{ext}.j2"
+            text: Text
+            if fmt == "html":
+                # The page holds a large store's table data: written to its file in pieces as
+                # it is made, never held whole.
+                text = _pieces(templates[fmt, stem], context, name)
+            else:
+                with _template_errors(name):
                     text = templates[fmt, stem].render(**context)
-            except jinja2.TemplateNotFound as exc:
-                raise UsageError(f"template {exc.name} not found") from exc
-            except jinja2.TemplateError as exc:
-                raise UsageError(f"template {stem}{ext}.j2: {exc}") from exc
             yield position, page + ext, text
             position += 1
         # A template that imports macros "with context" leaves a reference cycle holding the
@@ -191,10 +193,40 @@ def _rendered(
         gc.collect(0)
 
 
+@contextlib.contextmanager
+def _template_errors(name: str) -> Iterator[None]:
+    """A template that fails while it renders is a usage error naming it."""
+    import jinja2
+
+    try:
+        yield
+    except jinja2.TemplateNotFound as exc:
+        raise UsageError(f"template {exc.name} not found") from exc
+    except jinja2.TemplateError as exc:
+        raise UsageError(f"template {name}: {exc}") from exc
+
+
+def _pieces(template: Any, context: dict[str, Any], name: str) -> Iterator[bytes]:
+    """A page as UTF-8 pieces of about ``PIECE_CHARS`` characters, made as they are asked
+    for."""
+    with _template_errors(name):
+        held: list[str] = []
+        size = 0
+        for piece in template.generate(**context):
+            held.append(piece)
+            size += len(piece)
+            if size >= PIECE_CHARS:
+                yield "".join(held).encode("utf-8")
+                held.clear()
+                size = 0
+        yield "".join(held).encode("utf-8")
+
+
 # What the forked publishing processes render. Forked workers inherit this process's memory,
 # so the report is left here for them just before they are forked: sending it to them would
-# pickle the whole of it (and its page builder cannot be pickled).
-_PUBLISHING: tuple[Report, tuple[str, ...], Path | None, Path] | None = None
+# pickle the whole of it (and its page builder cannot be pickled). The last part is the
+# number of the next page nobody has taken yet, shared by every process.
+_PUBLISHING: tuple[Report, tuple[str, ...], Path | None, Path, Any] | None = None
 
 
 def publish(
@@ -203,8 +235,10 @@ def publish(
     """Render every page and write it under ``output`` (see :func:`write`); the written
     files in page order.
 
-    Rendering is pure Python, one core per process: a large store's pages are dealt out to
-    ``workers`` processes forked from this one, which already holds the whole context.
+    Rendering is pure Python, one core per process: a large store's pages are rendered by
+    ``workers`` processes forked from this one, which already holds the whole context. Each
+    takes the next page nobody has taken (a counter they share), so the ones that drew the
+    large pages (``index.html``) render fewer of the rest, and all finish together.
     """
     global _PUBLISHING
     formats = tuple(formats)
@@ -212,11 +246,14 @@ def publish(
     pool = fork_pool(workers - 1) if many and workers > 1 else None
     if pool is None:
         return list(write(output, render(report, formats, folder)))
-    _PUBLISHING = (report, formats, folder, output)
+    import multiprocessing
+
+    counter = multiprocessing.get_context("fork").Value("q", 0)
+    _PUBLISHING = (report, formats, folder, output, counter)
     try:
         with pool:
-            others = [pool.submit(_publish_shard, (i, workers)) for i in range(1, workers)]
-            written = _publish_shard((0, workers))
+            others = [pool.submit(_publish_share) for _ in range(1, workers)]
+            written = _publish_share()
             for future in others:
                 written += future.result()
     finally:
@@ -224,16 +261,25 @@ def publish(
     return [Path(path) for _, path in sorted(written)]
 
 
-def _publish_shard(shard: tuple[int, int]) -> list[tuple[int, str]]:
+def _publish_share() -> list[tuple[int, str]]:
+    """Render and write pages until none is left; (position, path) of those written."""
     assert _PUBLISHING is not None
-    report, formats, folder, output = _PUBLISHING
-    files = _rendered(report, formats, folder, shard)
+    report, formats, folder, output, counter = _PUBLISHING
+
+    def claim() -> int:
+        with counter.get_lock():
+            number: int = counter.value
+            counter.value = number + 1
+        return number
+
+    files = _rendered(report, formats, folder, claim)
     return [(position, str(path)) for position, path in _written(output, files)]
 
 
-def write(output: Path, files: Iterable[tuple[str, str | bytes]]) -> Iterator[Path]:
+def write(output: Path, files: Iterable[tuple[str, Text | bytes]]) -> Iterator[Path]:
     """Write each (relative name, text) under ``output`` atomically (temp file in its folder,
-    then rename), yielding each path once written.
+    then rename), yielding each path once written; a text may be UTF-8 bytes or pieces of
+    them.
 
     Folders the pages need are created inside ``output``; a symlinked sub-folder is refused so
     that nothing outside ``output`` is ever written.
@@ -242,7 +288,9 @@ def write(output: Path, files: Iterable[tuple[str, str | bytes]]) -> Iterator[Pa
         yield path
 
 
-def _written(output: Path, files: Iterable[tuple[T, str, str | bytes]]) -> Iterator[tuple[T, Path]]:
+def _written(
+    output: Path, files: Iterable[tuple[T, str, Text | bytes]]
+) -> Iterator[tuple[T, Path]]:
     """(tag, path) of each (tag, relative name, text) once written (see :func:`write`).
 
     A thread writes while the next pages are rendered: replacing an earlier report's file can
@@ -265,7 +313,7 @@ def _written(output: Path, files: Iterable[tuple[T, str, str | bytes]]) -> Itera
         writer.shutdown(cancel_futures=True)
 
 
-def _write_file(output: Path, rel: str, text: str | bytes) -> Path:
+def _write_file(output: Path, rel: str, text: Text | bytes) -> Path:
     target = output.joinpath(*rel.split("/"))
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -274,6 +322,10 @@ def _write_file(output: Path, rel: str, text: str | bytes) -> Path:
     data = text.encode("utf-8") if isinstance(text, str) else text
 
     def fill(handle: BinaryIO) -> None:
-        handle.write(data)
+        if isinstance(data, bytes):
+            handle.write(data)
+            return
+        for piece in data:
+            handle.write(piece)
 
     return write_atomic(target, fill, mode=0o644)

@@ -8,6 +8,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from batchcheck.formats.seed import value
@@ -37,6 +38,20 @@ def show_value(item: Any) -> str:
     else:
         text = display(" ".join(value(item).split()))
     return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _shown_cached(item: Any) -> str:
+    return show_value(item)
+
+
+def shown(item: Any) -> str:
+    """:func:`show_value`, once per value: the experiments of a store repeat a few values
+    (a model, a temperature, a prompt template) many times."""
+    try:
+        return _shown_cached(item)
+    except TypeError:  # a list or an object: not hashable
+        return show_value(item)
 
 
 def natural(text: str) -> tuple[int, float, str]:
@@ -72,10 +87,10 @@ def varying_parameters(params: Iterable[Mapping[str, Any]]) -> list[Param]:
         if len(found) == len(trees):  # every tree has this leaf: its values say it all
             if len({comparable for comparable, _ in found}) < 2:
                 continue
-            shown = {show_value(item) or "(missing)" for _, item in found}
+            texts = {shown(item) or "(missing)" for _, item in found}
         else:
-            shown = {show_value(_lookup(tree, path)) or "(missing)" for tree in trees}
-        out.append(Param(".".join(path), sorted(shown, key=natural)))
+            texts = {shown(_lookup(tree, path)) or "(missing)" for tree in trees}
+        out.append(Param(".".join(path), sorted(texts, key=natural)))
     return out
 
 
