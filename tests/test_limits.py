@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEMP, Cli, experiment, link, make_tree, metadata
+from conftest import TEMP, TOPP, Cli, experiment, link, make_tree, metadata
 
 from batchcheck import fingerprint
 from batchcheck.fingerprint import FingerprintError
@@ -79,9 +79,21 @@ def test_a_bad_metadata_file_is_bc301_in_every_command(
 def test_an_integer_past_every_float_is_shown_not_a_crash(cli: Cli, tmp_path: Path) -> None:
     huge = metadata("Copa", "huge", TEMP)
     huge["generation"]["max_tokens"] = 10**320
-    _store(tmp_path, "huge", json.dumps(huge))
+    root = _store(tmp_path, "huge", json.dumps(huge))
+    make_tree(root, link(TOPP, "Copa", "huge"))
     for argv in (
         ("compare-experiments", "--shared", "Copa/huge", "--shared", "Copa/temp05_topp10_gpt4o"),
+        (
+            "compare-experiments",
+            "--batch1",
+            TEMP,
+            "--dataset1",
+            "Copa",
+            "--batch2",
+            TOPP,
+            "--dataset2",
+            "Copa",
+        ),
         ("report", "--output", str(tmp_path / "out")),
         ("check",),
     ):

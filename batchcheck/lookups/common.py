@@ -248,6 +248,6 @@ def sort_values(values: Iterable[Any]) -> tuple[Any, ...]:
         try:
             return (0, float(v), "")
         except OverflowError:  # an integer of 310+ digits: past every float, in its direction
-            return (0, math.copysign(math.inf, v), repr(v))
+            return (0, math.inf if v > 0 else -math.inf, repr(v))
 
     return tuple(sorted(unique, key=key))
