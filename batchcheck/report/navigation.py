@@ -66,20 +66,27 @@ def _relative_folder(folder: str, start: str) -> str:
     return posixpath.relpath(folder or ".", start or ".")
 
 
-def href(target: Target, page: str, ext: str, stems: Collection[str] | None = None) -> str:
+def href(
+    target: Target,
+    page: str,
+    ext: str,
+    stems: Collection[str] | None = None,
+    rows: bool = True,
+) -> str:
     """The link from ``page`` to ``target``: ``#anchor`` on the same page, else a relative path
     to the file of the format whose extension is ``ext``.
 
     ``stems``: the kinds of page that format writes (all when None). A page it does not write
-    is never linked to: a batch or a dataset is linked to its row on the index instead (its
-    anchor is the row's id there), anything else on such a page not at all (empty).
+    is never linked to: a batch or a dataset is linked to its row on the index instead when
+    that index has one (``rows``; its anchor is the row's id there), anything else on such a
+    page not at all (empty).
     """
     if target.page == page:
         return f"#{target.anchor}"
     folder, _, name = target.page.partition("/")
     if stems is None or target.page == INDEX or KINDS.get(folder, folder) in stems:
         return f"{relative(target.page, posixpath.dirname(page))}{ext}#{target.anchor}"
-    if folder in KINDS and target.anchor == f"{KINDS[folder]}-{name}":
+    if rows and folder in KINDS and target.anchor == f"{KINDS[folder]}-{name}":
         return href(Target(INDEX, target.anchor), page, ext, stems)
     return ""
 

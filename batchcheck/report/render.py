@@ -25,10 +25,13 @@ from batchcheck.formats.view import plural
 from batchcheck.report.navigation import INDEX, home, href, link
 from batchcheck.report.views import Report, Subpage
 
-FORMATS = {"md": ".md", "html": ".html"}
+FORMATS = {"md": ".md", "html": ".html", "summary": ".md"}
 # The pages of each format: HTML is the one self-contained index.html (its table covers every
-# experiment); Markdown is a bounded summary with a page per batch and per dataset beside it.
-PAGE_TEMPLATES = {"md": ("index", "batch", "dataset"), "html": ("index",)}
+# experiment); Markdown is a bounded summary with a page per batch and per dataset beside it;
+# "summary" is that index.md alone (report --summary), which links to nothing beyond itself.
+PAGE_TEMPLATES = {"md": ("index", "batch", "dataset"), "html": ("index",), "summary": ("index",)}
+# The formats whose index has a row (and its anchor) for every batch and dataset.
+INDEX_ROWS = frozenset({"html"})
 FORK_PAGES_MIN = 50  # pages of batches and datasets worth forking renderers for
 WRITE_AHEAD = 8  # rendered files that may wait for the writing thread
 # The summary's bounds (index.md, report --summary): with them it stays under 64 KB.
@@ -66,6 +69,18 @@ def _escaped(match: re.Match[str]) -> str:
     return "\\" + match[0]
 
 
+def code(text: object) -> str:
+    """A code span of ``text`` in a table cell: one line, fenced by more backticks than any
+    run inside it (so a stored value cannot close it and become markup), pipes escaped (GitHub
+    splits cells on them even in code)."""
+    shown = " ".join(str(text).split()).replace("|", "\\|")
+    if not shown:
+        return ""
+    fence = "`" * (max(map(len, re.findall("`+", shown)), default=0) + 1)
+    pad = " " if shown[0] == "`" or shown[-1] == "`" else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
 def environment(folder: Path | None) -> Any:
     """The Jinja2 environment: the templates shipped in the package, overridden by those of
     a team's folder.
@@ -97,6 +112,7 @@ def environment(folder: Path | None) -> Any:
     )
     env.filters["md"] = md
     env.filters["mdcut"] = mdcut
+    env.filters["code"] = code
     env.globals["SUMMARY_ROWS"] = SUMMARY_ROWS
     env.globals["SUMMARY_HEATMAPS"] = SUMMARY_HEATMAPS
     env.filters["plural"] = plural
@@ -106,7 +122,7 @@ def environment(folder: Path | None) -> Any:
 
 def summary_text(report: Report, folder: Path | None = None) -> str:
     """The Markdown summary alone (``index.md``), as ``report --summary`` prints it."""
-    for _, text in render(report, ("md",), folder):
+    for _, text in render(report, ("summary",), folder):
         return text if isinstance(text, str) else text.decode("utf-8")
     raise AssertionError("a report always has an index")
 
@@ -170,7 +186,9 @@ def _rendered(
                 "page": page,
                 "ext": ext,
                 # Each format links to its own pages alone: those it writes (PAGE_TEMPLATES).
-                "href": partial(href, page=page, ext=ext, stems=PAGE_TEMPLATES[fmt]),
+                "href": partial(
+                    href, page=page, ext=ext, stems=PAGE_TEMPLATES[fmt], rows=fmt in INDEX_ROWS
+                ),
                 "stems": PAGE_TEMPLATES[fmt],
                 "home": home(page, ext),
                 **extra,

@@ -16,8 +16,12 @@ Cli = Callable[..., Result]
 COMMENT_MAX = 64 * 1024  # GitHub's limit on a pull-request comment
 HOSTILE_KEY = "x\n<img src=x onerror=alert(1)>"
 HOSTILE = "<img src=x onerror=alert(1)> | `tick` *em* [l](javascript:alert(1)) &lt;"
+# A stored fingerprint that would close a one-backtick code span and become an image.
+HOSTILE_FINGERPRINT = "`![](//e.co)`|`` x"
 # What the pages write as HTML themselves: anchors and line breaks in grid cells.
 OURS = re.compile(r'<a id="[A-Za-z0-9._-]*">(</a>)?|</a>|<br>')
+# Links the pages write: relative, to another page of the report or an anchor.
+OUR_HREF = re.compile(r"(?![a-zA-Z][a-zA-Z0-9+.-]*:|//)[^\s]*")
 
 
 def gfm() -> MarkdownIt:
@@ -27,7 +31,8 @@ def gfm() -> MarkdownIt:
 
 
 def raw_html(text: str) -> list[str]:
-    """The raw HTML a GFM renderer would pass through from ``text``, other than ours."""
+    """The raw HTML, images and outside links a GFM renderer would make of ``text``, other
+    than ours."""
     found = []
     for token in gfm().parse(text):
         for child in [token, *(token.children or [])]:
@@ -35,6 +40,10 @@ def raw_html(text: str) -> list[str]:
                 child.content.strip()
             ):
                 found.append(child.content)
+            elif child.type == "image" or (
+                child.type == "link_open" and not OUR_HREF.fullmatch(str(child.attrs["href"]))
+            ):
+                found.append(f"{child.type} {child.attrs}")
     return found
 
 
@@ -57,6 +66,7 @@ def hostile_store(root: Path, batches: int = 3) -> Path:
                     "top_p": 1.0,
                     HOSTILE_KEY: i,
                 },
+                parameter_fingerprint=HOSTILE_FINGERPRINT,
             )
         )
         spec.update(link(batch, "Copa", name))
@@ -75,21 +85,40 @@ def test_no_raw_html_from_metadata_in_any_markdown_page(cli: Cli, tmp_path: Path
         assert raw_html(text) == [], page
         rendered = gfm().render(text)
         assert "<img" not in rendered and 'href="javascript' not in rendered, page
+        assert 'src="//e.co"' not in rendered, page
     # The key with a newline stays one row of the varying parameters' table.
     batch = (out / "batches" / f"{TEMP}.md").read_text("utf-8")
     rendered = gfm().render(batch)
     assert "x &lt;img src=x onerror=alert(1)&gt;" in rendered
+    # The fingerprint is shown as code, its backticks included.
+    assert "<code>`![](//e.co)</code>" in rendered
 
 
-def test_summary_prints_index_md_alone(cli: Cli, tmp_path: Path) -> None:
+def test_summary_prints_index_md_alone_without_links_to_pages_it_does_not_write(
+    cli: Cli, tmp_path: Path
+) -> None:
     root = hostile_store(tmp_path / "store")
     result = cli("--root", str(root), "report", "--summary", "--output", str(tmp_path / "out"))
     assert result.code == 0, result.err
     assert not (tmp_path / "out").exists()
     assert cli("--root", str(root), "report", "--output", str(tmp_path / "out")).code == 0
     written = (tmp_path / "out" / "index.md").read_text("utf-8")
+    # index.md links each batch and dataset to its page; the summary names them alone.
+    assert re.search(r"\]\(batches/", written) and re.search(r"\]\(datasets/", written)
+    assert "its own page beside this one" in written
+    assert "its own page" not in result.out
+    links = [
+        child.attrs["href"]
+        for token in gfm().parse(result.out)
+        for child in token.children or []
+        if child.type == "link_open"
+    ]
+    assert links == []
+    # Otherwise the same page: rendered, with index.md's links taken out.
     stamp = re.compile(r"generated \S+ \S+ \S*")
-    assert stamp.sub("", result.out) == stamp.sub("", written)
+    unlinked = re.sub(r'<a href="[^"]*">|</a>', "", gfm().render(stamp.sub("", written)))
+    unlinked = unlinked.replace(" Each batch and dataset has its own page beside this one.", "")
+    assert re.sub("</a>", "", gfm().render(stamp.sub("", result.out))) == unlinked
     assert raw_html(result.out) == []
 
 
