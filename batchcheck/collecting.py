@@ -11,7 +11,9 @@ What keeps it safe:
   (``.<name>.gc-archive-<random>`` or ``.gc-delete-``; every reader ignores hidden entries), so
   the store shows it whole or not at all. It then moves into the archive in one rename (on
   another filesystem: copied under a hidden name there, renamed into place, and only then
-  removed from the store) or is deleted. A rerun finds what a killed run left and finishes it.
+  removed from the store) or is deleted. A rerun finds what a killed run left and finishes it
+  (an orphan still hidden in the store while the archive holds its copy, entry for entry of the
+  same sizes and times, is then removed from the store).
 """
 
 from __future__ import annotations
@@ -206,6 +208,11 @@ def _into_archive(hidden: Path, home: Path, dest: Path) -> str:
     goes back to its name in the store, when that is free)."""
     os.makedirs(dest.parent, exist_ok=True)
     if os.path.lexists(dest):
+        if _copied(hidden, dest):  # a killed run had copied it there, on another filesystem
+            done = temporary_name(home, ARCHIVED)
+            rename_noreplace(hidden, done)
+            shutil.rmtree(done)
+            return ""
         with contextlib.suppress(OSError):
             rename_noreplace(hidden, home)
         return f"{ALREADY}: put back in the store"
@@ -222,6 +229,35 @@ def _into_archive(hidden: Path, home: Path, dest: Path) -> str:
     rename_noreplace(hidden, done)
     shutil.rmtree(done)
     return ""
+
+
+def _copied(source: Path, copy: Path) -> bool:
+    """Whether ``copy`` is what ``copytree`` made of ``source``: the same entries, each file of
+    the same size and modification time (the copy keeps them), each symlink the same target."""
+    try:
+        return _tree(source) == _tree(copy)
+    except OSError:
+        return False
+
+
+def _tree(top: Path) -> dict[str, tuple[int, int, str]]:
+    """Every entry under ``top`` (symlinks not followed): (type, size, mtime or link target)."""
+    out: dict[str, tuple[int, int, str]] = {}
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        with os.scandir(top / rel) as entries:
+            for entry in entries:
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_symlink():
+                    out[name] = (2, 0, os.readlink(entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    out[name] = (1, 0, "")
+                    pending.append(name)
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    out[name] = (0, st.st_size, str(st.st_mtime_ns // 1_000_000_000))
+    return out
 
 
 def _remove_copies(archive: Path) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchcheck.config import Settings
+from batchcheck.documents import MAX_INPUT_BYTES, Unreadable, read_regular
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.layout import BATCH_PREFIX, SHARED
@@ -99,12 +100,13 @@ class Config:
 def read_config(path: Path) -> Config:
     """Every string value of a YAML or JSON file (by suffix); a failure is data, not a raise."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # A regular file only: a FIFO would hang the hook, /dev/zero fill the memory.
+        text = read_regular(path, MAX_INPUT_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = exc.object.count(b"\n", 0, exc.start) + 1
         return Config(path, error=f"cannot read: not UTF-8 ({exc.reason})", error_line=line)
-    except OSError as exc:
-        return Config(path, error=f"cannot read: {exc.strerror or type(exc).__name__}")
+    except Unreadable as exc:
+        return Config(path, error=str(exc))
     return parse_config(path, text)
 
 
@@ -137,7 +139,12 @@ def _read_yaml(path: Path, text: str) -> Config:
     """Compose each document (nodes keep their line), construct it safely, walk its scalars."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader refuses a character YAML does not allow (U+0080, say) as it is made.
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        return Config(path, error=_yaml_error(exc), error_line=line)
     strings: list[ConfigString] = []
     documents: list[Any] = []
     try:

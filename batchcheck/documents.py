@@ -41,27 +41,42 @@ def strict_yaml_loader() -> Any:
     return Loader
 
 
-def _read_regular(path: Path, shown: str, limit: int) -> bytes:
+class Unreadable(Exception):
+    """Why a file was not read, in one line."""
+
+
+def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of a regular file, at most ``limit``: a FIFO, a device or a folder is refused
-    before anything is read (opening is non-blocking, so a FIFO never hangs the command)."""
+    before anything is read (opening is non-blocking, so a FIFO never hangs the command).
+
+    Raises :class:`Unreadable`.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        raise UsageError(f"{shown}: cannot read: {exc.strerror or exc}") from exc
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{shown}: not a regular file")
+            raise Unreadable("not a regular file")
         if st.st_size > limit:
-            raise UsageError(f"{shown}: over the {human_size(limit)} limit")
+            raise Unreadable(f"over the {human_size(limit)} limit")
         raw = os.read(fd, limit + 1)
     except OSError as exc:
-        raise UsageError(f"{shown}: cannot read: {exc.strerror or exc}") from exc
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
     finally:
         os.close(fd)
     if len(raw) > limit:
-        raise UsageError(f"{shown}: over the {human_size(limit)} limit")
+        raise Unreadable(f"over the {human_size(limit)} limit")
     return raw
+
+
+def _read_regular(path: Path, shown: str, limit: int) -> bytes:
+    """:func:`read_regular`, a refusal as the one-line error of a command's input file."""
+    try:
+        return read_regular(path, limit)
+    except Unreadable as exc:
+        raise UsageError(f"{shown}: {exc}") from exc
 
 
 def read_document(path: Path, shown: str, limit: int = MAX_INPUT_BYTES) -> Any:

@@ -400,18 +400,27 @@ def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
 @lru_cache(maxsize=4)
 def load_schema(path: Path | None = None) -> dict[str, Any]:
     """The shipped schema, or a project's own (``[tool.batchcheck] metadata_schema``)."""
+    # documents reads through this module's decoder: imported here, not at the top.
+    from batchcheck.documents import MAX_INPUT_BYTES, Unreadable, read_regular
+
     try:
         if path is None:
             text = resources.files("batchcheck").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
         else:
-            text = path.read_text("utf-8")
+            # A regular file only: a FIFO would hang every command, /dev/zero fill the memory.
+            text = read_regular(path, MAX_INPUT_BYTES).decode("utf-8")
         schema = json.loads(text)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, Unreadable) as exc:
         raise UsageError(f"metadata schema {path or SCHEMA_RESOURCE}: cannot load: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"metadata schema {path}: nested too deeply") from exc
     if not isinstance(schema, dict):
         raise UsageError(f"metadata schema {path}: not a JSON object")
     if path is None:
         return schema  # the shipped schema is valid (a test says so); skip importing jsonschema
+    too_far = out_of_bounds(schema)
+    if too_far:  # jsonschema walks a schema by recursion
+        raise UsageError(f"metadata schema {path}: {too_far}")
     outside = _outside_refs(schema)
     if outside:
         raise UsageError(
@@ -422,8 +431,12 @@ def load_schema(path: Path | None = None) -> dict[str, Any]:
 
     try:
         validators.validator_for(schema).check_schema(schema)
+        # A $ref that leads back to itself before reaching any value loops on every document.
+        next(validators.validator_for(schema)(schema).iter_errors({}), None)
     except SchemaError as exc:
         raise UsageError(f"metadata schema {path}: not a valid JSON Schema: {exc.message}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"metadata schema {path}: a $ref leads back to itself") from exc
     return schema
 
 
@@ -499,7 +512,11 @@ def schema_violations(
         with contextlib.suppress(Exception):
             if fast(data):
                 return []
-    for error in _validator(schema_path).iter_errors(data):
+    try:
+        errors = list(_validator(schema_path).iter_errors(data))
+    except RecursionError:  # a $ref loop only some documents reach
+        return [*problems, "metadata: the schema's $ref leads back to itself on this document"]
+    for error in errors:
         where = dotted(error.absolute_path)
         if error.validator == "required":
             missing = [

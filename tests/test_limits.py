@@ -218,6 +218,68 @@ def test_a_schema_ref_outside_the_file_is_refused(cli: Cli, tmp_path: Path) -> N
         _one_line(result.err)
 
 
+LOOP = {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}
+# A loop only a document with a `generation` reaches, and only once a faster validator has
+# found the document invalid (it lacks "zzz").
+REACHED = {
+    "required": ["zzz"],
+    "properties": {"generation": {"$ref": "#/$defs/x"}},
+    "$defs": {"x": {"$ref": "#/$defs/x"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("loop", "a $ref leads back to itself"),
+        ("deep", "nested too deeply"),
+        ("wide-deep", "nested deeper than 100 levels"),
+        ("fifo", "cannot load: not a regular file"),
+        ("device", "cannot load: not a regular file"),
+        ("reached", None),
+    ],
+)
+def test_a_hostile_project_schema_is_one_line_or_a_finding(
+    tmp_path: Path, kind: str, said: str | None
+) -> None:
+    """The real CLI in its own process (a FIFO must not hang it): exit 2 with one line, or,
+    for a loop only some documents reach, BC302 on them, never exit 3."""
+    name = "temp05_topp10_gpt4o"
+    make_tree(
+        tmp_path / ROOT, {**experiment("Copa", name, TEMP, 0.5, 1.0), **link(TEMP, "Copa", name)}
+    )
+    schema = tmp_path / "schema.json"
+    if kind == "fifo":
+        os.mkfifo(schema)
+    elif kind == "device":
+        schema.symlink_to("/dev/zero")
+    elif kind == "deep":
+        schema.write_text('{"not":' * 5000 + "{}" + "}" * 5000)
+    elif kind == "wide-deep":
+        schema.write_text('{"not":' * 150 + "{}" + "}" * 150)
+    else:
+        schema.write_text(json.dumps(LOOP if kind == "loop" else REACHED))
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.batchcheck]\nroot = "Data_v2/synthetic"\nmetadata_schema = "schema.json"\n'
+    )
+    for argv in (["check"], ["report", "--summary"], ["list-batch-experiments", TEMP, "-v"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "batchcheck", "--no-cache", *argv],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if said is None:
+            assert proc.returncode in (0, 1), proc.stderr
+            if argv == ["check"]:
+                assert "BC302" in proc.stdout and "leads back to itself" in proc.stdout
+        else:
+            assert proc.returncode == 2, (argv, proc.stderr)
+            assert proc.stderr.startswith("batchcheck: error: metadata schema "), proc.stderr
+            assert proc.stderr.endswith(f": {said}\n") and proc.stderr.count("\n") == 1
+
+
 def test_a_cache_folder_others_may_write_is_not_used(cli: Cli, tmp_path: Path) -> None:
     make_tree(tmp_path / ROOT, experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
     cache = tmp_path / "cache"

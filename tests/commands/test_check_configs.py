@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -215,6 +216,8 @@ def test_a_tag_that_safe_loading_refuses(repo: Path, cli: Cli) -> None:
         ("deep.json", "[" * 100_000, None, "cannot parse: nested too deeply"),
         ("deep.yaml", "[" * 100_000, None, "cannot parse: nested too deeply"),
         ("missing.yaml", None, None, "cannot read: No such file or directory"),
+        ("c1.yaml", 'a: 1\nb: "\u0080"\n', 2, "not valid YAML: unacceptable character #x0080"),
+        ("key.yaml", "? [1, 2]\n: x\n", 1, "cannot be loaded safely: found unhashable key"),
     ],
 )
 def test_unreadable_configs(
@@ -231,6 +234,33 @@ def test_unreadable_configs(
     assert (finding["code"], finding.get("line")) == ("BC500", line)
     assert finding["message"].startswith(start)
     assert finding["path"] == f"configs/{name}"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_config_that_is_no_regular_file_is_refused_unread(
+    repo: Path, kind: str, tmp_path: Path
+) -> None:
+    """A FIFO would hang the hook and /dev/zero fill the memory: both are BC500 at once, the
+    other configs still checked (the real CLI, in its own process, bounded in time)."""
+    path = repo / "configs/odd.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    write(repo / "configs/train.yaml", f"train: {DANGLING}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "batchcheck", "check-configs", "configs", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert [(Path(f["path"]).name, f["code"], f["message"]) for f in findings] == [
+        ("odd.yaml", "BC500", "not a regular file"),
+        ("train.yaml", "BC501", findings[1]["message"]),
+    ]
 
 
 def test_formats_show_file_and_line(repo: Path, cli: Cli) -> None:

@@ -179,7 +179,13 @@ def _other_filesystem(tmp_path: Path) -> Path:
 # Where each orphan may be after a kill: never lost, never in the store and the archive both.
 ALLOWED = {
     "archive": (["store"], ["gc-archive"], ["archive"]),
-    "elsewhere": (["store"], ["gc-archive"], ["archive"], ["gc-archived", "archive"]),
+    "elsewhere": (
+        ["store"],
+        ["gc-archive"],
+        ["archive"],
+        ["gc-archive", "archive"],  # copied into place, not yet removed from the store
+        ["gc-archived", "archive"],
+    ),
     "delete": ([], ["store"], ["gc-delete"]),
 }
 

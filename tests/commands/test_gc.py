@@ -4,6 +4,7 @@ change nothing; what a killed run left is finished."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,34 @@ def test_what_a_killed_run_left_is_finished(cli: Cli, root: Path, tmp_path: Path
     assert os.listdir(root / "_shared/CB") == [] and sorted(os.listdir(copa)) == [LINKED, NAMED]
 
 
+@pytest.mark.parametrize("same", [True, False])
+def test_a_run_killed_after_copying_into_the_archive_is_finished(
+    cli: Cli, root: Path, tmp_path: Path, same: bool
+) -> None:
+    """On another filesystem an orphan is copied into the archive before it leaves the store:
+    a kill in between leaves it hidden in the store and whole in the archive. A rerun removes
+    the hidden one when the archive holds that copy; anything else there is no copy of it,
+    and the orphan goes back to its name."""
+    copa = root / "_shared/Copa"
+    dest = tmp_path / "archive/_shared/Copa" / ORPHAN
+    dest.parent.mkdir(parents=True)
+    shutil.copytree(copa / ORPHAN, dest, symlinks=True)
+    if not same:
+        with open(dest / "Copa/train.jsonl", "a", encoding="utf-8") as f:
+            f.write("{}\n")
+    hidden = temporary_name(copa / ORPHAN, "gc-archive")
+    os.rename(copa / ORPHAN, hidden)
+    result = cli("gc", "--archive", "archive", "--format", "json")
+    [unfinished] = result.json()["unfinished"]
+    assert (unfinished["path"], unfinished["action"]) == (
+        f"_shared/Copa/{ORPHAN}",
+        "archived" if same else "failed",
+    )
+    assert not hidden.exists()
+    assert (copa / ORPHAN).is_dir() is not same
+    assert (dest / "experiment_metadata.json").is_file()
+
+
 def test_archive_on_another_filesystem_copies_then_removes(cli: Cli, root: Path) -> None:
     other = Path("/dev/shm")
     if not other.is_dir() or os.stat(other).st_dev == os.stat(root).st_dev:
@@ -199,6 +228,4 @@ def test_archive_on_another_filesystem_copies_then_removes(cli: Cli, root: Path)
         assert (archive / "_shared/Copa" / ORPHAN / "Copa/train.jsonl").is_file()
         assert sorted(os.listdir(root / "_shared/Copa")) == [LINKED, NAMED]  # no leftovers
     finally:
-        import shutil
-
         shutil.rmtree(archive, ignore_errors=True)
