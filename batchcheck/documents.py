@@ -22,6 +22,18 @@ MAX_ALIAS_NODES = 10_000
 MAX_INPUT_BYTES = 16 * 1024 * 1024  # a sweep, a parameters file: far past any real one
 
 
+def _yaml_problem(exc: Exception) -> str:
+    """One line: PyYAML's problem and its line (its full text quotes the document)."""
+    import yaml
+
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark
+        return exc.problem + (f" (line {mark.line + 1})" if mark is not None else "")
+    if isinstance(exc, yaml.reader.ReaderError):
+        return str(exc).splitlines()[0]
+    return " ".join(str(exc).split(";")[0].split())
+
+
 def strict_yaml_loader() -> Any:
     """A yaml SafeLoader that refuses a key given twice (PyYAML keeps the last one silently)."""
     import yaml
@@ -31,6 +43,10 @@ def strict_yaml_loader() -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:  # a list or a mapping as a key: SafeLoader's own refusal
+                    break
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"key {key!r} is given twice", key_node.start_mark
@@ -104,8 +120,7 @@ def read_document(path: Path, shown: str, limit: int = MAX_INPUT_BYTES) -> Any:
     except RecursionError as exc:
         raise UsageError(f"{shown}: not valid YAML: nested too deeply") from exc
     except (ValueError, yaml.YAMLError) as exc:  # ValueError: also an integer of 4300+ digits
-        first = " ".join(str(exc).split(";")[0].split())
-        raise UsageError(f"{shown}: not valid YAML: {first}") from exc
+        raise UsageError(f"{shown}: not valid YAML: {_yaml_problem(exc)}") from exc
     problem = out_of_bounds(doc, MAX_ALIAS_NODES)
     if problem:
         raise UsageError(f"{shown}: refused: {problem}")

@@ -30,6 +30,13 @@ BOMB = (
         ("s.json", '{"a": "\\ud800"}', "s.json: refused: a lone UTF-16 surrogate"),
         ("s.yaml", "a: " + "9" * 5000, "s.yaml: not valid YAML: Exceeds the limit (4300 digits)"),
         ("s.yaml", b"a: \xff", "s.yaml: cannot read: not UTF-8 text"),
+        ("s.yaml", "? [1, 2]\n: x\n", "s.yaml: not valid YAML: found unhashable key (line 1)"),
+        (
+            "s.yaml",
+            "a: 1\n? {b: 1}\n: 2\n",
+            "s.yaml: not valid YAML: found unhashable key (line 2)",
+        ),
+        ("s.yaml", 'a: "\u0080"\n', "s.yaml: not valid YAML: unacceptable character #x0080"),
     ],
 )
 def test_refused(tmp_path: Path, name: str, content: str | bytes, message: str) -> None:
