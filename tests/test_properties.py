@@ -1,5 +1,6 @@
 """Property-based: random stores that mix healthy experiments with hostile elements, run
-through the commands. Whatever the store holds:
+through the commands, and hostile input files (training configs, sweeps, files to
+fingerprint) given to the commands that read them. Whatever the store or the file holds:
 
 - the exit status is 0, 1 or 2, never 3 (no traceback, no "internal error");
 - stderr is at most one line per failure (warnings aside, one line in all);
@@ -19,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import metadata, snapshot
+from conftest import make_tree, metadata, seed_spec, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -194,5 +195,74 @@ def test_every_command_on_a_random_hostile_store(
                     assert set(f) >= {"code", "severity", "path", "message", "related"}, f
                     assert f["severity"] in ("error", "warning") and f["message"], f
         assert snapshot(root) == before
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# Pieces of YAML and JSON that have broken readers: keys that are lists or mappings, keys given
+# twice, tags, aliases, nesting, characters YAML refuses, huge integers, interpolations.
+PIECES = st.sampled_from(
+    [
+        "? [1, 2]\n: x\n",
+        "? {a: 1}\n: x\n",
+        "a: 1\na: 2\n",
+        "a: !!python/object/apply:os.system [true]\n",
+        "a: &x [*x]\n",
+        "a: *nothing\n",
+        "a: " + "[" * 120 + "]" * 120 + "\n",
+        '{"a": ' * 120 + "1" + "}" * 120,
+        'a: "\u0080"\n',
+        "a: \u0085b\n",
+        "a: " + "9" * 5000 + "\n",
+        "data: ${oc.env:HOME}/Data_v2/synthetic/_shared/Copa/x\n",
+        "data: ${missing}/x\ndir: ${data}\n",
+        "data: Data_v2/synthetic/batch_*/Copa/*/Copa\n",
+        "data: Data_v2/synthetic/../../../etc/passwd\n",
+        "sweep: {top_p: [0.9]}\ndatasets: [Copa]\n",
+        "sweep: {top_p: " + "[" * 60 + "]" * 60 + "}\ndatasets: [Copa]\n",
+        "datasets: [Copa, ../x, '']\nsweep: {}\n",
+        "\ufeffa: 1\n",
+        "\t- a\n",
+        "- [\n",
+        "",
+    ]
+)
+DOCUMENTS = st.one_of(
+    st.binary(max_size=80),
+    st.text(max_size=80),
+    st.lists(PIECES, min_size=1, max_size=3).map("".join),
+)
+
+
+@SETTINGS
+@given(body=DOCUMENTS, suffix=st.sampled_from([".yaml", ".json", ".yml"]))
+def test_every_reader_of_a_hostile_input_file(body: str | bytes, suffix: str) -> None:
+    """check-configs, plan and fingerprint on one drawn file: 0, 1 or 2, never 3, one line on
+    stderr at most, the store and the file unchanged."""
+    work = Path(os.environ.get("BATCHCHECK_FUZZ_DIR", "/tmp")) / f"bc-fuzz-file-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        root = make_tree(work / "Data_v2" / "synthetic", seed_spec())
+        path = work / f"input{suffix}"
+        path.write_bytes(body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass"))
+        before = snapshot(work)
+        for argv in (
+            ("check-configs", str(path), "--format", "json"),
+            ("plan", "--batch", "batch_20250101_fuzz", str(path)),
+            ("fingerprint", str(path)),
+        ):
+            cwd = os.getcwd()
+            os.chdir(work)
+            try:
+                code, out, err = _run("--root", str(root), "--no-cache", *argv)
+            finally:
+                os.chdir(cwd)
+            assert code in (0, 1, 2), (argv, code, err)
+            assert "Traceback" not in err and "internal error" not in err, (argv, err)
+            assert len(err.splitlines()) <= 1, (argv, err)
+            if argv[0] == "check-configs":
+                for f in json.loads(out)["findings"]:
+                    assert f["code"].startswith("BC50") and f["message"], f
+        assert snapshot(work) == before
     finally:
         shutil.rmtree(work, ignore_errors=True)
