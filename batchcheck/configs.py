@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchcheck.config import Settings
-from batchcheck.documents import MAX_INPUT_BYTES, Unreadable, read_regular
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.layout import BATCH_PREFIX, SHARED
+from batchcheck.metadata import MAX_INPUT_BYTES, Unreadable, read_regular
 from batchcheck.model import Link, LinkState, Store
 from batchcheck.scan import ScanOptions, scan
 

@@ -10,16 +10,19 @@ surrogate. Every failure is one :class:`UsageError` line naming the file (exit 2
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from batchcheck.errors import UsageError
-from batchcheck.metadata import decode_json, human_size, out_of_bounds
+from batchcheck.metadata import (
+    MAX_INPUT_BYTES,
+    Unreadable,
+    decode_json,
+    out_of_bounds,
+    read_regular,
+)
 
 MAX_ALIAS_NODES = 10_000
-MAX_INPUT_BYTES = 16 * 1024 * 1024  # a sweep, a parameters file: far past any real one
 
 
 def _yaml_problem(exc: Exception) -> str:
@@ -55,36 +58,6 @@ def strict_yaml_loader() -> Any:
             return super().construct_mapping(node, deep)
 
     return Loader
-
-
-class Unreadable(Exception):
-    """Why a file was not read, in one line."""
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file, at most ``limit``: a FIFO, a device or a folder is refused
-    before anything is read (opening is non-blocking, so a FIFO never hangs the command).
-
-    Raises :class:`Unreadable`.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Unreadable("not a regular file")
-        if st.st_size > limit:
-            raise Unreadable(f"over the {human_size(limit)} limit")
-        raw = os.read(fd, limit + 1)
-    except OSError as exc:
-        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
-    finally:
-        os.close(fd)
-    if len(raw) > limit:
-        raise Unreadable(f"over the {human_size(limit)} limit")
-    return raw
 
 
 def _read_regular(path: Path, shown: str, limit: int) -> bytes:

@@ -397,12 +397,42 @@ def parse_metadata(raw: bytes, size: int, mtime_ns: int) -> Metadata:
     return Metadata("ok", data=data, size=size, mtime_ns=mtime_ns)
 
 
+MAX_INPUT_BYTES = 16 * 1024 * 1024  # a sweep, a schema, a config: far past any real one
+
+
+class Unreadable(Exception):
+    """Why a file was not read, in one line."""
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, at most ``limit``: a FIFO, a device or a folder is refused
+    before anything is read (opening is non-blocking, so a FIFO never hangs the command).
+
+    Raises :class:`Unreadable`.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable("not a regular file")
+        if st.st_size > limit:
+            raise Unreadable(f"over the {human_size(limit)} limit")
+        raw = os.read(fd, limit + 1)
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise Unreadable(f"over the {human_size(limit)} limit")
+    return raw
+
+
 @lru_cache(maxsize=4)
 def load_schema(path: Path | None = None) -> dict[str, Any]:
     """The shipped schema, or a project's own (``[tool.batchcheck] metadata_schema``)."""
-    # documents reads through this module's decoder: imported here, not at the top.
-    from batchcheck.documents import MAX_INPUT_BYTES, Unreadable, read_regular
-
     try:
         if path is None:
             text = resources.files("batchcheck").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
