@@ -9,6 +9,8 @@ so a lazy import that would hide a cycle at run time is seen here too.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import PROJECT
@@ -139,3 +141,26 @@ def test_the_graph_is_read() -> None:
     assert "batchcheck.model" in GRAPH["batchcheck.rules.bc101_dangling"]
     assert "batchcheck.scan.links" in GRAPH["batchcheck.scan.scanner"]
     assert _layer("batchcheck.scan.links") < _layer("batchcheck.lookups.common")
+
+
+def test_a_lookup_imports_no_more_than_it_uses(seed_store: Path) -> None:
+    """A point lookup pays Python start-up and its own modules only: not the rule engine, the
+    report or the libraries of other commands (on a network mount start-up is most of it)."""
+    probe = (
+        "import sys; from batchcheck.cli import main; rc = main(sys.argv[1:]); "
+        "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('yaml', 'jsonschema', 'deepdiff', 'jinja2') "
+        "or m.startswith(('batchcheck.engine', 'batchcheck.rules', 'batchcheck.report'))), "
+        "file=sys.stderr)"
+    )
+    for argv in (
+        ["list-batch-experiments", "batch_20241229_temperature"],
+        ["resolve-data-path", "batch_20241229_temperature/Copa/temp05_topp10_gpt4o"],
+    ):
+        run = subprocess.run(
+            [sys.executable, "-c", probe, "--root", str(seed_store), *argv],
+            capture_output=True,
+            text=True,
+            cwd=seed_store,
+        )
+        assert run.stderr == "0 []\n", argv

@@ -24,7 +24,8 @@ from batchcheck.configs import check_configs, configured
 from batchcheck.context import Context
 from batchcheck.engine import metadata_fields, rule_table, run_check
 from batchcheck.findings import CheckResult, Selection, settle
-from batchcheck.formats import CHECK_FORMATS, changes_text, check_text
+from batchcheck.formats import changes_text, check_text
+from batchcheck.formats.checks import CHECK_FORMATS
 from batchcheck.formats.data import write_json
 from batchcheck.formats.view import View
 from batchcheck.rules import CONFIG_CODES

@@ -18,7 +18,8 @@ from typing import TextIO
 from batchcheck.context import Context
 from batchcheck.errors import UsageError
 from batchcheck.findings import CheckResult, Selection
-from batchcheck.formats import CHECK_FORMATS, check_summary
+from batchcheck.formats import check_summary
+from batchcheck.formats.checks import CHECK_FORMATS
 from batchcheck.formats.view import View
 from batchcheck.locating import located, repository_top, without_ignored
 from batchcheck.rules import check_codes

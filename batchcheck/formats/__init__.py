@@ -1,9 +1,9 @@
 """Output formats. Formatters only format what an operation returned, to the stream given.
 
-Every formatter is ``write(result, out, view)``. Each output family has one registry whose keys
-are its ``--format`` choices (``add_format_argument`` reads them from it), so a format is named
-in exactly one place; the data formats (JSON, YAML) serialise a result's ``to_json`` shape.
-"""
+Every formatter is ``write(result, out, view)``. Each output family has one registry
+(``checks.CHECK_FORMATS`` for ``check``) whose keys are its ``--format`` choices
+(``add_format_argument`` reads them from it), so a format is named in exactly one place; the
+data formats (JSON, YAML) serialise a result's ``to_json`` shape."""
 
 from __future__ import annotations
 
@@ -11,19 +11,11 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from batchcheck.formats import check_github, check_gitlab, check_junit, check_text
 from batchcheck.formats.data import write_json, write_yaml
 from batchcheck.formats.view import View
 
 Formatter = Callable[[Any, TextIO, View], None]
 
-CHECK_FORMATS: dict[str, Formatter] = {
-    "text": check_text.write,
-    "json": write_json,
-    "github": check_github.write,
-    "gitlab": check_gitlab.write,
-    "junit": check_junit.write,
-}
 DATA_FORMATS: dict[str, Formatter] = {"json": write_json, "yaml": write_yaml}
 
 
