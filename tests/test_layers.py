@@ -164,3 +164,21 @@ def test_a_lookup_imports_no_more_than_it_uses(seed_store: Path) -> None:
             cwd=seed_store,
         )
         assert run.stderr == "0 []\n", argv
+
+
+def test_compare_loads_deepdiff_without_array_libraries(seed_store: Path) -> None:
+    """deepdiff would import numpy and pandas (0.4 s) to know arrays no parameter holds; the
+    command line blocks them for its run only, so a later import in the same process works."""
+    probe = (
+        "import sys; from batchcheck.cli import main; rc = main(sys.argv[1:]); "
+        "loaded = sorted(m for m in ('deepdiff', 'numpy', 'pandas') if sys.modules.get(m)); "
+        "import numpy, pandas; print(rc, loaded, file=sys.stderr)"
+    )
+    argv = ["compare-experiments", "--shared", "Copa/temp05_topp10_gpt4o"]
+    run = subprocess.run(
+        [sys.executable, "-c", probe, "--root", ".", *argv, "--shared", "Copa/temp09_topp10_gpt4o"],
+        capture_output=True,
+        text=True,
+        cwd=seed_store,
+    )
+    assert run.stderr == "0 ['deepdiff']\n"
