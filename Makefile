@@ -30,7 +30,7 @@ install: $(STAMP) ## create .venv and install batchcheck with its dev tools
 test: $(STAMP) ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-long: $(STAMP) ## the long tests too (the report of a generated 10k store in Chromium)
+test-long: $(STAMP) ## the long tests too (the Markdown summary of a generated 100k store)
 	BATCHCHECK_LONG=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests/report
 
 fuzz: $(STAMP) ## the property-based suite with many fresh examples (EXAMPLES=2000)

@@ -156,7 +156,6 @@ def test_heatmap_cells_on_other_parameters_filter_in_chromium(
     assert browser.errors == []
 
 
-@pytest.mark.skipif(not os.environ.get("BATCHCHECK_LONG"), reason="long: make test-long")
 def test_generated_10k_store_in_chromium(browser: Chromium, cli: Cli, tmp_path: Path) -> None:
     sys.path.insert(0, str(PROJECT / "benchmarks"))
     from generate import generate

@@ -4,12 +4,15 @@ GitHub's 64 KB comment limit whatever the store holds."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import TEMP, Result, experiment, link, make_tree
+import pytest
+from conftest import PROJECT, TEMP, Result, experiment, link, make_tree
 from markdown_it import MarkdownIt
 
 Cli = Callable[..., Result]
@@ -152,3 +155,22 @@ def test_summary_stays_under_64_kb_on_a_large_hostile_store(cli: Cli, tmp_path: 
     assert "… and 50 more batches" in result.out
     assert "more dataset/model grids" in result.out
     assert raw_html(result.out) == []
+
+
+@pytest.mark.skipif(not os.environ.get("BATCHCHECK_LONG"), reason="long: make test-long")
+def test_summary_and_index_md_stay_under_64_kb_on_a_100k_store(cli: Cli, tmp_path: Path) -> None:
+    # The benchmark's store of 100,000 experiments in 1,000 batches of 200 links.
+    sys.path.insert(0, str(PROJECT / "benchmarks"))
+    from generate import generate
+
+    root = generate(tmp_path / "store", 100_000, 1000, 200)
+    summary = cli("--root", str(root), "--quiet", "report", "--summary")
+    assert summary.code == 0, summary.err
+    assert len(summary.out.encode("utf-8")) < COMMENT_MAX
+    assert raw_html(summary.out) == []
+    out = tmp_path / "out"
+    written = cli("--root", str(root), "--quiet", "report", "--format", "md", "--output", str(out))
+    assert written.code == 0, written.err
+    index = (out / "index.md").read_bytes()
+    assert len(index) < COMMENT_MAX, len(index)
+    assert len(list((out / "batches").iterdir())) == 1000  # the rest is on pages beside it
