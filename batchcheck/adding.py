@@ -59,7 +59,7 @@ from batchcheck.linking import (
 from batchcheck.lookups.common import data_path
 from batchcheck.metadata import Judge, Metadata, load_schema, schema_violations, unsupported_version
 from batchcheck.model import DataState, Experiment, Store
-from batchcheck.names import display, is_hidden, printable, shown_path
+from batchcheck.names import decoded, display, is_hidden, shown_path
 from batchcheck.rules.bc306_naming import disagreements
 from batchcheck.scan import ScanOptions, scan
 
@@ -121,8 +121,8 @@ class AddRun:
         """``{"dataset", "experiment", "shared_path", "data_path", "source", "mode", "action",
         "done", "dry_run", "files", "parameter_fingerprint", "metadata", "link", "check"}``."""
         return {
-            "dataset": display(self.dataset),
-            "experiment": display(self.name),
+            "dataset": decoded(self.dataset),
+            "experiment": decoded(self.name),
             "shared_path": shown_path(self.folder, cwd),
             "data_path": shown_path(data_path(self.folder, self.dataset), cwd),
             "source": shown_path(self.source, cwd),
@@ -143,9 +143,9 @@ class AddRun:
 
 def check_name(text: str, what: str) -> None:
     """A dataset or experiment folder name: not empty, not hidden, printable (else exit 2)."""
-    if not text or text in (".", "..") or is_hidden(text) or printable(text) != text:
+    if not text or text in (".", "..") or is_hidden(text) or display(text) != text:
         raise UsageError(
-            f"{printable(text)!r} is not a valid {what} name (not empty, no leading '.', no "
+            f"{display(text)!r} is not a valid {what} name (not empty, no leading '.', no "
             "control characters)"
         )
 
@@ -158,7 +158,7 @@ def metadata_from(doc: Any, key: Key, shown: str) -> dict[str, Any]:
     if "generate" in doc:
         unknown = sorted(map(str, set(doc) - PLAN_KEYS))
         if unknown:
-            raise UsageError(f"{shown}: {printable(unknown[0])}: unknown key in a plan")
+            raise UsageError(f"{shown}: {display(unknown[0])}: unknown key in a plan")
         entries = doc["generate"] if isinstance(doc["generate"], list) else []
         wanted = f"{key[0]}/{key[1]}"
         found = [e for e in entries if isinstance(e, dict) and e.get("experiment") == wanted]
@@ -171,7 +171,7 @@ def metadata_from(doc: Any, key: Key, shown: str) -> dict[str, Any]:
     if "metadata" in doc and isinstance(doc["metadata"], dict) and "experiment" in doc:
         unknown = sorted(map(str, set(doc) - PLAN_ENTRY))
         if unknown:
-            raise UsageError(f"{shown}: {printable(unknown[0])}: unknown key in a plan entry")
+            raise UsageError(f"{shown}: {display(unknown[0])}: unknown key in a plan entry")
         doc = doc["metadata"]
     return dict(doc)
 
@@ -216,7 +216,7 @@ def _typos(meta: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
         for key in given:
             near = difflib.get_close_matches(key, absent, n=1, cutoff=0.8)
             if key not in known and near:
-                out.append(f"{where}{printable(key)}: unknown key (did you mean {near[0]!r}?)")
+                out.append(f"{where}{display(key)}: unknown key (did you mean {near[0]!r}?)")
     return out
 
 
@@ -232,7 +232,7 @@ def complete_metadata(
     for field, wanted in (("experiment_name", name), ("dataset", dataset)):
         if meta.setdefault(field, wanted) != wanted:
             raise UsageError(
-                f"metadata: {field} is {printable(str(meta[field]))!r} but the experiment is "
+                f"metadata: {field} is {display(str(meta[field]))!r} but the experiment is "
                 f"{display(dataset)}/{display(name)}"
             )
     original = meta.get("original_batch")
@@ -243,7 +243,7 @@ def complete_metadata(
         )
     if original is not None and batch is not None and original != batch:
         raise UsageError(
-            f"metadata: original_batch is {printable(str(original))!r} but --batch is {batch!r}"
+            f"metadata: original_batch is {display(str(original))!r} but --batch is {batch!r}"
         )
     meta.setdefault("original_batch", batch)
     meta.setdefault("created_at", now)
@@ -257,7 +257,7 @@ def complete_metadata(
     stated = meta.setdefault("parameter_fingerprint", value)
     if stated != value:
         raise UsageError(
-            f"metadata: parameter_fingerprint {printable(str(stated))!r} is not the fingerprint "
+            f"metadata: parameter_fingerprint {display(str(stated))!r} is not the fingerprint "
             f"of these parameters ({value}): they changed since it was computed"
         )
     ordered = {field: meta[field] for field in FIRST}
@@ -315,7 +315,7 @@ def _source_entries(source: Path, root: Path, copy: bool, shown: str) -> int:
             mode = os.lstat(os.path.join(folder, entry)).st_mode
             if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
                 rel = os.path.relpath(os.path.join(folder, entry), real)
-                raise UsageError(f"--from {shown}: {printable(rel)} is not a file or a folder")
+                raise UsageError(f"--from {shown}: {display(rel)} is not a file or a folder")
     if not count:
         raise UsageError(f"--from {shown} is empty: no data to add")
     return count

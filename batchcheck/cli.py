@@ -24,7 +24,7 @@ from batchcheck.config import Settings, load_settings
 from batchcheck.context import Context
 from batchcheck.errors import NotFound, UsageError
 from batchcheck.formats.symbols import pick
-from batchcheck.names import printable
+from batchcheck.names import display
 
 
 class _Parser(argparse.ArgumentParser):
@@ -230,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cache_dir=cache_dir,
         )
         for warning in (*ctx.settings.warnings, *([refused] if refused else [])):
-            print(f"batchcheck: warning: {printable(warning)}", file=sys.stderr)
+            print(f"batchcheck: warning: {display(warning)}", file=sys.stderr)
         # A run builds hundreds of thousands of small objects and then ends: collection passes
         # would cost more than they free (3x on a 100k-experiment listing).
         gc.disable()
@@ -243,10 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # BrokenPipe case below.
             sys.stdout.flush()
     except UsageError as exc:
-        print(f"batchcheck: error: {printable(str(exc))}", file=sys.stderr)
+        print(f"batchcheck: error: {display(str(exc))}", file=sys.stderr)
         return 2
     except NotFound as exc:
-        print(f"batchcheck: {printable(str(exc))}", file=sys.stderr)
+        print(f"batchcheck: {display(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("batchcheck: interrupted", file=sys.stderr)
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args is not None and getattr(args, "traceback", False):
             traceback.print_exc()
         print(
-            f"batchcheck: internal error: {type(exc).__name__}: {printable(str(exc))} "
+            f"batchcheck: internal error: {type(exc).__name__}: {display(str(exc))} "
             "(run with --traceback for details)",
             file=sys.stderr,
         )

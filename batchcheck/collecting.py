@@ -35,7 +35,7 @@ from batchcheck.findings import Selection, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.layout import BATCH_PREFIX, SHARED
 from batchcheck.model import Store
-from batchcheck.names import display, is_hidden, shown_path
+from batchcheck.names import decoded, display, is_hidden, shown_path
 from batchcheck.scan import ScanOptions, scan
 from batchcheck.scan.listing import is_real_dir
 
@@ -77,8 +77,8 @@ class Orphan:
         """``{"dataset", "experiment", "path", "size", "size_complete", "action", "detail",
         "destination", "leftover"}``."""
         return {
-            "dataset": display(self.dataset),
-            "experiment": display(self.name),
+            "dataset": decoded(self.dataset),
+            "experiment": decoded(self.name),
             "path": self.rel,
             "size": self.size,
             "size_complete": self.size_complete,

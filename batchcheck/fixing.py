@@ -30,7 +30,7 @@ from batchcheck.config import Settings
 from batchcheck.findings import CheckResult, Selection
 from batchcheck.layout import link_target
 from batchcheck.model import Link, LinkState, Store, Stray
-from batchcheck.names import display, printable, shown_path
+from batchcheck.names import decoded, display, shown_path
 from batchcheck.scan import ScanOptions, scan
 from batchcheck.scan.beneath import MISSING, Beneath
 from batchcheck.scan.links import resolve
@@ -68,8 +68,8 @@ class Fix:
             "path": shown_path(self.path(root), cwd),
             "codes": list(self.codes),
             "kind": "file" if self.file else "link",
-            "was": display(self.was),
-            "target": display(self.target),
+            "was": decoded(self.was),
+            "target": decoded(self.target),
             "new_path": shown_path(self.path(root, self.new_name), cwd),
             "status": self.status,
             "detail": self.detail,
@@ -120,7 +120,7 @@ def _rename(
     except OSError:
         free = False
     if not free:
-        return name, f"the name {printable(key[1])} is taken"
+        return name, f"the name {display(key[1])} is taken"
     return key[1], ""
 
 
@@ -240,7 +240,7 @@ def _apply(layer: Beneath, fix: Fix) -> Fix:
                 if fix.new_name != fix.name:
                     rename_noreplace(fix.name, fix.new_name, dir_fd=fd)
             except FileExistsError:  # the name was taken since the scan
-                taken = f"the name {printable(fix.new_name)} was taken meanwhile"
+                taken = f"the name {display(fix.new_name)} was taken meanwhile"
                 if not fix.file and fix.target == fix.was:  # the rename was the whole fix
                     return replace(fix, new_name=fix.name, status="left alone", detail=taken)
                 fix = replace(fix, new_name=fix.name, detail=f"name kept: {taken}")

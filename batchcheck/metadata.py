@@ -30,7 +30,7 @@ from batchcheck.fingerprint import (
     FingerprintError,
     fingerprint,
 )
-from batchcheck.names import dotted
+from batchcheck.names import display, dotted
 
 SCHEMA_RESOURCE = "metadata_schema.json"
 
@@ -303,11 +303,31 @@ class Numbers:
 # a small file); ``numbers`` describes the document it parsed last. One per thread: the scan
 # reads metadata on several threads of a network filesystem, and a hook of one parse must not
 # note the numbers of another.
+class _GivenTwice(ValueError):
+    """A key given twice in one JSON object (the json module keeps the last silently)."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's pairs as a dict, refused when a key repeats: readers that keep the first
+    one (or YAML's, which refuses) would see other parameters and another fingerprint. About
+    1 us a file."""
+    made = dict(pairs)
+    if len(made) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _GivenTwice(f"key {display(key)!r} is given twice")
+            seen.add(key)
+    return made
+
+
 class _Parser(threading.local):
     def __init__(self) -> None:
         self.numbers = Numbers()
         self.decoder = json.JSONDecoder(
-            parse_float=self.numbers.parse_float, parse_constant=self.numbers.parse_constant
+            object_pairs_hook=_unique,
+            parse_float=self.numbers.parse_float,
+            parse_constant=self.numbers.parse_constant,
         )
 
 
@@ -376,6 +396,8 @@ def decode_json(raw: bytes) -> Any:
         raise ValueError(f"not JSON: {exc}") from None
     except RecursionError:
         raise ValueError("not JSON: nested too deeply") from None
+    except _GivenTwice as exc:
+        raise ValueError(f"refused: {exc}") from None
     except ValueError as exc:  # valid JSON Python will not read: an integer of 4300+ digits
         raise ValueError(f"unreadable JSON: {str(exc).split(';')[0]}") from None
     deep = text.count("{") + text.count("[") > MAX_DEPTH

@@ -38,7 +38,7 @@ from batchcheck.index import StoreIndex
 from batchcheck.layout import BATCH_PREFIX, METADATA_FILE, SHARED, link_target
 from batchcheck.linking import check_part
 from batchcheck.model import Experiment, Link, Store
-from batchcheck.names import display, is_hidden, shown_path
+from batchcheck.names import decoded, display, is_hidden, shown_path
 from batchcheck.rules.bc306_naming import disagreements
 from batchcheck.scan import ScanOptions, load_experiments, scan
 from batchcheck.scan.beneath import Beneath
@@ -73,8 +73,8 @@ class Relink:
         return {
             "path": self.rel(self.name),
             "new_path": self.rel(self.new_name),
-            "target": display(self.target),
-            "new_target": display(self.new_target),
+            "target": decoded(self.target),
+            "new_target": decoded(self.new_target),
             "done": self.done,
             "detail": self.detail,
         }
@@ -97,7 +97,7 @@ class ConfigUse:
         return {
             "path": shown_path(self.config, cwd),
             "line": self.line,
-            "text": display(self.text),
+            "text": decoded(self.text),
             "new_text": None if self.new_text is None else display(self.new_text),
             "rewritten": self.rewritten,
             "detail": self.detail,
@@ -148,19 +148,19 @@ class MoveRun:
         """The run's JSON shape (documented in the README)."""
         shared = f"{SHARED}/{self.dataset}"
         return {
-            "dataset": display(self.dataset),
-            "experiment": display(self.old),
-            "new_name": display(self.new),
+            "dataset": decoded(self.dataset),
+            "experiment": decoded(self.old),
+            "new_name": decoded(self.new),
             "dry_run": self.dry_run,
             "resumed": self.resumed,
             "folder": {
-                "from": display(f"{shared}/{self.old}"),
-                "to": display(f"{shared}/{self.new}"),
+                "from": decoded(f"{shared}/{self.old}"),
+                "to": decoded(f"{shared}/{self.new}"),
                 "moved": self.moved,
             },
             "links": [relink.to_json() for relink in self.links],
             "metadata": {
-                "path": display(f"{shared}/{self.new}/{METADATA_FILE}"),
+                "path": decoded(f"{shared}/{self.new}/{METADATA_FILE}"),
                 "experiment_name": self.experiment_name,
                 "rewrite": self.renames_metadata,
                 "done": self.metadata_done,

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 
-def display(text: str) -> str:
-    """A name as printable text: bytes that are not UTF-8 come out backslash-escaped."""
+def decoded(text: str) -> str:
+    """A name as text that names the very file where UTF-8 allows: only bytes that are not
+    UTF-8 (and a lone surrogate from JSON) come out backslash-escaped. For formats that escape
+    for where they go themselves (JSON, XML, GitHub's workflow commands)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -22,11 +24,14 @@ def display(text: str) -> str:
     return text
 
 
-def printable(text: str) -> str:
-    """Text from the disk or a JSON file for a one-line message: undecodable bytes and
-    control characters (a newline in a link target, an escape sequence, a bidirectional
-    override) come out backslash-escaped; spaces of every kind stay as they are."""
-    shown = display(text)
+def display(text: str) -> str:
+    """A name or text from the disk or a JSON file as a person reads it (terminal, report,
+    one-line message): :func:`decoded`, and control characters (a newline in a link target,
+    an escape sequence, a bidirectional override) backslash-escaped too; spaces of every kind
+    stay as they are. Shown this way, a name can neither forge a line nor move the cursor."""
+    if text.isprintable():
+        return text
+    shown = decoded(text)
     if shown.isprintable():
         return shown
     return "".join(
@@ -36,8 +41,8 @@ def printable(text: str) -> str:
 
 
 def quoted(text: str) -> str:
-    """:func:`printable`, in single quotes."""
-    return f"'{printable(text)}'"
+    """:func:`display`, in single quotes."""
+    return f"'{display(text)}'"
 
 
 def shown_path(path: Path | str, cwd: Path | None = None) -> str:
@@ -48,8 +53,8 @@ def shown_path(path: Path | str, cwd: Path | None = None) -> str:
         return "."
     prefix = base if base.endswith(os.sep) else base + os.sep
     if path.startswith(prefix):
-        return display(path[len(prefix) :])
-    return display(path)
+        return decoded(path[len(prefix) :])
+    return decoded(path)
 
 
 def is_hidden(name: str) -> bool:

@@ -27,7 +27,7 @@ from batchcheck.linking import LinkRun, LinkStep, carry_out, check_batch_name, l
 from batchcheck.lookups.nearest import NearIndex, NearMiss
 from batchcheck.metadata import schema_violations
 from batchcheck.model import Experiment, Store
-from batchcheck.names import display, shown_path
+from batchcheck.names import decoded, shown_path
 from batchcheck.rules.bc306_naming import model_token
 from batchcheck.scan import ScanOptions, scan
 from batchcheck.sweep import Configuration, Sweep, load_sweep
@@ -264,7 +264,7 @@ class PlanRun:
             "batch": plan.batch,
             "generate": [
                 {
-                    "experiment": display(f"{item.config.dataset}/{item.experiment}"),
+                    "experiment": decoded(f"{item.config.dataset}/{item.experiment}"),
                     "shared_path": shown_path(self.shared_path(item), cwd),
                     "metadata": record(item, plan.batch, plan.sweep),
                     "near_misses": [near.to_json(cwd) for near in item.near],

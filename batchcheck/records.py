@@ -18,8 +18,9 @@ from typing import Any, BinaryIO
 
 from batchcheck.atomic import write_atomic
 
-# 2: signatures stamp the file mode too; 3: records marshalled one by one; 4: packed signatures
-FORMAT = 4
+# 2: signatures stamp the file mode too; 3: records marshalled one by one; 4: packed signatures;
+# 5: a JSON key given twice is refused (entries that accepted one are read again)
+FORMAT = 5
 _LENGTH = 8  # bytes of the length before each record
 # What reading a missing, truncated or otherwise damaged cache file can raise.
 DAMAGED = (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError)

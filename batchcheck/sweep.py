@@ -215,11 +215,27 @@ def _ordered(params: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, A
     )
 
 
+def _count(doc: Mapping[str, Any]) -> int:
+    """How many configurations the document makes, from the sizes of its lists alone (a value
+    of the wrong type counts as one: the schema refuses it next)."""
+
+    def size(value: Any) -> int:
+        return len(value) if isinstance(value, list | dict) else 1
+
+    if "configurations" in doc:
+        made = size(doc["configurations"])
+    else:
+        sweep = doc.get("sweep", {})
+        made = (
+            math.prod(size(values) for values in sweep.values()) if isinstance(sweep, dict) else 1
+        )
+    return made * size(doc.get("datasets", [doc.get("dataset")]))
+
+
 def _settings(
-    doc: Mapping[str, Any], keys: Mapping[str, tuple[str, str, Any]], datasets: int, most: int
+    doc: Mapping[str, Any], keys: Mapping[str, tuple[str, str, Any]]
 ) -> list[dict[str, Any]]:
-    """What each configuration sets on top of the base, in expansion order; refused before
-    anything is expanded when the sweep makes more than ``most`` configurations."""
+    """What each configuration sets on top of the base, in expansion order."""
     if "configurations" in doc:
         return [dict(item) for item in doc["configurations"]]
     sweep = doc.get("sweep", {})
@@ -227,12 +243,6 @@ def _settings(
     for target in set(targets):
         if targets.count(target) > 1:
             raise UsageError(f"sweep: {'.'.join(target)} is swept under two keys")
-    count = math.prod(len(values) for values in sweep.values()) * datasets
-    if count > most:
-        raise UsageError(
-            f"the sweep expands to {count:,} configurations, over the limit of {most:,} "
-            "(max_sweep_configurations in [tool.batchcheck])"
-        )
     return [dict(zip(sweep, combo, strict=True)) for combo in itertools.product(*sweep.values())]
 
 
@@ -248,6 +258,12 @@ def parse_sweep(
 
     if not isinstance(doc, dict):
         raise UsageError("expected a mapping with datasets, generation, validation and sweep")
+    count = _count(doc)  # before validating: the schema walks every configuration listed
+    if count > most:
+        raise UsageError(
+            f"the sweep makes {count:,} configurations, over the limit of {most:,} "
+            "(max_sweep_configurations in [tool.batchcheck])"
+        )
     known = _known(schema_path)
     keys = _param_keys(known, _extras(doc, known))
     schema = _schema(known, keys)
@@ -269,7 +285,7 @@ def parse_sweep(
         }
         for section in SECTIONS
     }
-    settings = _settings(doc, keys, len(overrides), most)
+    settings = _settings(doc, keys)
     configurations: list[Configuration] = []
     for dataset, override in overrides.items():
         dataset_base = _apply(base, override, keys)

@@ -39,6 +39,10 @@ def _one_line(err: str) -> None:
 
 SURROGATE = json.dumps(metadata("Copa", "x", TEMP, model="gpt")).replace('"gpt"', '"gpt\\udfff"')
 DEEP = '{"a": ' * 980 + "1" + "}" * 980
+# A reader keeping the first "model" would hash other parameters than one keeping the last.
+GIVEN_TWICE = json.dumps(metadata("Copa", "x", TEMP)).replace(
+    '"model": ', '"model": "x", "model": ', 1
+)
 # Eight levels of ten aliases each: 10**8 nodes from a few hundred bytes.
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{child}: &{child} [{', '.join(['*' + parent] * 10)}]\n"
@@ -52,8 +56,9 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         (SURROGATE, "a lone UTF-16 surrogate"),
         (SURROGATE.replace("\\udfff", "\udfff").encode("utf-8", "surrogatepass"), "surrogate"),
         (DEEP, "nested"),  # past the limit, or past what the JSON parser itself recurses
+        (GIVEN_TWICE, "key 'model' is given twice"),
     ],
-    ids=["escaped surrogate", "raw surrogate bytes", "980 levels"],
+    ids=["escaped surrogate", "raw surrogate bytes", "980 levels", "a key given twice"],
 )
 def test_a_bad_metadata_file_is_bc301_in_every_command(
     cli: Cli, tmp_path: Path, text: str | bytes, why: str
@@ -101,6 +106,13 @@ def test_an_integer_past_every_float_is_shown_not_a_crash(cli: Cli, tmp_path: Pa
         assert result.code in (0, 1), (argv, result.err)
         _one_line(result.err)
     assert (tmp_path / "out" / "index.md").is_file()
+
+
+def test_fingerprint_file_refuses_a_key_given_twice_as_check_does(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "twice.json").write_text(GIVEN_TWICE)
+    result = cli("fingerprint", "twice.json")
+    assert result.code == 2 and "refused: key 'model' is given twice" in result.err
+    _one_line(result.err)
 
 
 def test_fingerprint_raises_its_own_error_on_a_surrogate() -> None:
@@ -169,6 +181,28 @@ def test_a_sweep_that_expands_too_far_is_refused_with_the_count(cli: Cli, tmp_pa
     )
     result = cli("plan", "sweep.yaml", "--batch", "batch_20250106_sweep")
     assert result.code == 2 and "27,000,000 configurations" in result.err
+    _one_line(result.err)
+
+
+@pytest.mark.parametrize(
+    ("data", "listed", "said"),
+    [
+        ("dataset: Copa", 10_001, "10,001 configurations"),
+        ("datasets: [Copa, CB, RTE]", 4_000, "12,000 configurations"),
+    ],
+)
+def test_a_list_of_configurations_past_the_limit_is_refused_before_validating(
+    cli: Cli, tmp_path: Path, data: str, listed: int, said: str
+) -> None:
+    # The last entry is invalid: the count, not the schema walk over the list, answers.
+    make_tree(tmp_path / ROOT, experiment("Copa", "temp05_topp10_gpt4o", TEMP, 0.5, 1.0))
+    entries = "".join(f"  - {{top_p: {i / 100_000}}}\n" for i in range(listed - 1))
+    (tmp_path / "sweep.yaml").write_text(
+        f"{data}\ngeneration: {{model: gpt-4o, temperature: 0.7, max_tokens: 256}}\n"
+        f"validation: {{model: gpt-4o}}\nconfigurations:\n{entries}  - {{top_p: high}}\n"
+    )
+    result = cli("plan", "sweep.yaml", "--batch", "batch_20250106_sweep")
+    assert result.code == 2 and said in result.err and "over the limit of 10,000" in result.err
     _one_line(result.err)
 
 

@@ -11,7 +11,7 @@ from batchcheck.formats.seed import RULE, header, short
 from batchcheck.formats.view import View, plural
 from batchcheck.layout import SHARED
 from batchcheck.lookups.common import data_path
-from batchcheck.names import printable
+from batchcheck.names import display
 
 _DONE = {
     "add": "Added",
@@ -24,8 +24,8 @@ _DRY = {"add": "Would add", "finish": "Would finish an interrupted add of"}
 def add(run: AddRun, out: TextIO, view: View) -> None:
     """The experiment, where its data is, then the link or the check."""
     sym = view.symbols
-    rel = f"{SHARED}/{printable(run.dataset)}/{printable(run.name)}"
-    header(out, f"Add: {printable(run.dataset)}/{printable(run.name)}")
+    rel = f"{SHARED}/{display(run.dataset)}/{display(run.name)}"
+    header(out, f"Add: {display(run.dataset)}/{display(run.name)}")
     dry = run.dry_run and run.action != "present"
     verb = _DRY[run.action] if dry else _DONE[run.action]
     how = ""
@@ -36,7 +36,7 @@ def add(run: AddRun, out: TextIO, view: View) -> None:
     lines = [f"\n{sym.new if dry else sym.ok} {verb} {rel}{how}"]
     meta = run.metadata
     lines.append(f"   Parameter fingerprint: {short(run.fingerprint)}")
-    lines.append(f"   Original batch: {printable(str(meta.get('original_batch')))}")
+    lines.append(f"   Original batch: {display(str(meta.get('original_batch')))}")
     lines.append(f"   Training data path: {view.path(data_path(run.folder, run.dataset))}")
     if dry:
         lines.append(f"   {sym.info} Dry run: nothing written")

@@ -14,7 +14,7 @@ from batchcheck.formats.view import View
 from batchcheck.layout import SHARED
 from batchcheck.metadata import human_size
 from batchcheck.moving import MoveRun
-from batchcheck.names import printable
+from batchcheck.names import display
 
 
 def banner(out: TextIO, *lines: str) -> None:
@@ -34,8 +34,8 @@ def move(run: MoveRun, out: TextIO, view: View) -> None:
     )
     banner(
         out,
-        f"Move: {printable(run.dataset)}/{printable(run.old)} -> {printable(run.dataset)}/"
-        f"{printable(run.new)}",
+        f"Move: {display(run.dataset)}/{display(run.old)} -> {display(run.dataset)}/"
+        f"{display(run.new)}",
         f"({how})" if how else "",
     )
     steps = _move_steps(run, view)
@@ -51,7 +51,7 @@ def move(run: MoveRun, out: TextIO, view: View) -> None:
 def _move_steps(run: MoveRun, view: View) -> list[str]:
     """A line per step in the store, marked done or to do."""
     sym = view.symbols
-    shared = f"{SHARED}/{printable(run.dataset)}"
+    shared = f"{SHARED}/{display(run.dataset)}"
 
     def mark(done: bool) -> str:
         return sym.ok if done else sym.folder
@@ -62,24 +62,24 @@ def _move_steps(run: MoveRun, view: View) -> list[str]:
     if not run.resumed:
         state = "moved" if run.moved else "to move"
         lines.append(
-            f"{mark(run.moved)} {shared}/{printable(run.old)} -> {shared}/{printable(run.new)}"
+            f"{mark(run.moved)} {shared}/{display(run.old)} -> {shared}/{display(run.new)}"
             f"  ({state})"
         )
     for relink in run.links:
         what = ["relinked" if relink.done else "to relink"]
         if relink.new_name != relink.name:
-            what.append(f"was {printable(relink.name)} -> {printable(relink.target)}")
+            what.append(f"was {display(relink.name)} -> {display(relink.target)}")
         elif relink.detail:
             what.append(f"name kept: {relink.detail}")
         lines.append(
             f"{mark(relink.done)} {relink.rel(relink.new_name)} -> "
-            f"{printable(relink.new_target)}  ({'; '.join(what)})"
+            f"{display(relink.new_target)}  ({'; '.join(what)})"
         )
     if run.renames_metadata:
         state = "rewritten" if run.metadata_done else "to rewrite"
         lines.append(
-            f"{mark(run.metadata_done)} experiment_name: {printable(run.old)} -> "
-            f"{printable(run.new)}  ({state})"
+            f"{mark(run.metadata_done)} experiment_name: {display(run.old)} -> "
+            f"{display(run.new)}  ({state})"
         )
     return lines
 
@@ -95,13 +95,13 @@ def _configs(run: MoveRun, out: TextIO, view: View) -> None:
         else:
             mark = sym.warn
             state = "to rewrite" if run.dry_run else "run again with --configs to rewrite"
-        new = f" -> {printable(use.new_text)}" if use.new_text is not None else ""
+        new = f" -> {display(use.new_text)}" if use.new_text is not None else ""
         out.write(
-            f"  {mark} {view.path(use.config)} line {use.line}: {printable(use.text)}{new}"
+            f"  {mark} {view.path(use.config)} line {use.line}: {display(use.text)}{new}"
             f"  ({state})\n"
         )
     for path, error in run.config_errors:
-        out.write(f"  {sym.error} {view.path(path)}: {printable(error)} (not searched)\n")
+        out.write(f"  {sym.error} {view.path(path)}: {display(error)} (not searched)\n")
 
 
 _GC_DONE = {"archived": "archived", "deleted": "deleted"}
@@ -150,15 +150,15 @@ def _fix_line(fix: Fix, rest: str, view: View) -> list[str]:
     codes = " ".join(fix.codes)
     if fix.status in ("left alone", "failed"):
         mark = sym.warn if fix.status == "left alone" else sym.error
-        return [f"  {mark} {codes} {rest}: {fix.status}: {printable(fix.detail)}"]
+        return [f"  {mark} {codes} {rest}: {fix.status}: {display(fix.detail)}"]
     mark = sym.ok if fix.status == "fixed" else sym.folder
-    head = f"  {mark} {codes} {rest}" + (f" ({printable(fix.detail)})" if fix.detail else "")
+    head = f"  {mark} {codes} {rest}" + (f" ({display(fix.detail)})" if fix.detail else "")
     was = (
-        f"{printable(fix.name)}: a file holding {printable(fix.was)}"
+        f"{display(fix.name)}: a file holding {display(fix.was)}"
         if fix.file
-        else f"{printable(fix.name)} -> {printable(fix.was)}"
+        else f"{display(fix.name)} -> {display(fix.was)}"
     )
-    return [head, f"    - {was}", f"    + {printable(fix.new_name)} -> {printable(fix.target)}"]
+    return [head, f"    - {was}", f"    + {display(fix.new_name)} -> {display(fix.target)}"]
 
 
 def fixes(run: FixRun, out: TextIO, view: View) -> None:

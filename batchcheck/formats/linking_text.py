@@ -12,7 +12,7 @@ from batchcheck.formats.seed import DASH, RULE, multi_line, pair_lines, short, v
 from batchcheck.formats.view import View, plural
 from batchcheck.layout import SHARED
 from batchcheck.linking import Action, LinkRun, LinkStep
-from batchcheck.names import printable
+from batchcheck.names import display
 from batchcheck.planning import PlanItem, PlanRun
 
 
@@ -27,7 +27,7 @@ def status(step: LinkStep) -> str:
 
 def _check(run: LinkRun, out: TextIO, view: View) -> None:
     if run.check is not None:
-        out.write(f"\n{RULE}\nCheck of {printable(run.batch)}\n{RULE}\n\n")
+        out.write(f"\n{RULE}\nCheck of {display(run.batch)}\n{RULE}\n\n")
         check_text.write(run.check, out, view)
 
 
@@ -39,7 +39,7 @@ def link(run: LinkRun, out: TextIO, view: View) -> None:
     present = sum(step.action is Action.PRESENT for step in steps)
     head = "Links (dry run, nothing written)" if run.dry_run else "Links"
     out.write(
-        f"{RULE}\nBatch: {printable(run.batch)}\n{head}: {len(steps)} ({created} created, "
+        f"{RULE}\nBatch: {display(run.batch)}\n{head}: {len(steps)} ({created} created, "
         f"{present} already present)\n{RULE}\n\n"
     )
     for step in steps:
@@ -47,16 +47,16 @@ def link(run: LinkRun, out: TextIO, view: View) -> None:
             mark = sym.error
         else:
             mark = sym.ok if step.done or step.action is Action.PRESENT else sym.folder
-        out.write(f"  {mark} {step.rel} -> {step.target}  ({status(step)})\n")
+        out.write(f"  {mark} {step.rel} -> {display(step.target)}  ({status(step)})\n")
     _check(run, out, view)
 
 
 def _experiment(run: PlanRun, item: PlanItem, step: LinkStep | None, view: View) -> str:
     sym = view.symbols
-    rel = printable(f"{SHARED}/{item.config.dataset}/{item.experiment}")
+    rel = display(f"{SHARED}/{item.config.dataset}/{item.experiment}")
     here = item.reuse is not None and item.original_batch == run.plan.batch
     mark = sym.new if item.reuse is None else sym.experiment if here else sym.reuse
-    lines = [f"  {mark} {printable(item.experiment)}"]
+    lines = [f"  {mark} {display(item.experiment)}"]
     if item.config.values:
         lines.append(f"     Sweep values: {item.config.described}")
     lines.append(f"     Parameter fingerprint: {short(item.fingerprint)}")
@@ -64,11 +64,12 @@ def _experiment(run: PlanRun, item: PlanItem, step: LinkStep | None, view: View)
         lines.append(f"     {sym.new} To generate: {rel}")
         lines.extend(_near_misses(item, view))
         return "\n".join(lines) + "\n"
-    reuse = "No (newly generated)" if here else f"Yes (original batch: {item.original_batch})"
+    original = display(item.original_batch or "")
+    reuse = "No (newly generated)" if here else f"Yes (original batch: {original})"
     lines.append(f"     {sym.reuse} Data reuse: {reuse}")
     lines.append(f"     Physical storage: {rel}")
     if item.also:
-        lines.append(f"     {sym.warn} Also stored as: {', '.join(map(printable, item.also))}")
+        lines.append(f"     {sym.warn} Also stored as: {', '.join(map(display, item.also))}")
     if step is not None:
         mark = f"{sym.error} " if step.blocked or step.action is Action.FAILED else ""
         lines.append(f"     {mark}Batch view: {step.rel} ({status(step)})")
@@ -87,7 +88,7 @@ def _near_misses(item: PlanItem, view: View) -> list[str]:
         "stored -> planned):"
     ]
     for near in item.near:
-        name = printable(near.experiment.name)
+        name = display(near.experiment.name)
         changes = []
         for change in near.differences:
             pair = (change.stored, change.planned)
@@ -113,7 +114,7 @@ def _closing(
     to_link = sum(step.action is Action.CREATE and not step.done for step in steps.values())
     if run.applied:
         out.write(
-            f"{sym.ok} Linked {created} experiment(s) into {printable(plan.batch)} "
+            f"{sym.ok} Linked {created} experiment(s) into {display(plan.batch)} "
             f"({len(steps) - created} already there)\n"
         )
     elif to_link:
@@ -129,7 +130,7 @@ def _closing(
         out.write(f"{sym.info} {left}: {new} configuration(s) (--format yaml lists them):\n")
         for item in plan.to_generate:
             out.write(
-                f"   {sym.new} {printable(item.config.dataset)}/{printable(item.experiment)}  "
+                f"   {sym.new} {display(item.config.dataset)}/{display(item.experiment)}  "
                 f"({short(item.fingerprint)})\n"
             )
         close = sum(item.near_miss for item in plan.to_generate)
@@ -153,13 +154,13 @@ def plan(run: PlanRun, out: TextIO, view: View) -> None:
     if here:
         counts.insert(1, f"{here} generated for this batch")
     out.write(
-        f"{RULE}\nSweep plan: {printable(run.sweep_name)}\nBatch: {printable(plan.batch)}\n"
+        f"{RULE}\nSweep plan: {display(run.sweep_name)}\nBatch: {display(plan.batch)}\n"
         f"Configurations: {len(plan.items)} ({', '.join(counts)})\n{RULE}\n"
     )
     for dataset, group in groupby(plan.items, key=lambda item: item.config.dataset):
         items = list(group)
         noun = "configuration" if len(items) == 1 else "configurations"
-        out.write(f"\n{sym.dataset} {printable(dataset)} ({len(items)} {noun})\n{DASH}\n")
+        out.write(f"\n{sym.dataset} {display(dataset)} ({len(items)} {noun})\n{DASH}\n")
         for item in items:
             step = steps.get((dataset, item.experiment)) if item.reuse else None
             out.write("\n" + _experiment(run, item, step, view))

@@ -44,7 +44,7 @@ from batchcheck.lookups.listing import (
 )
 from batchcheck.lookups.resolve import Resolution
 from batchcheck.model import Experiment, Link, LinkState
-from batchcheck.names import printable
+from batchcheck.names import display
 
 
 def _fields(lines: list[str], pairs: Iterable[tuple[str, Any]], indent: str) -> None:
@@ -54,7 +54,7 @@ def _fields(lines: list[str], pairs: Iterable[tuple[str, Any]], indent: str) -> 
 
 
 def _problems(lines: list[str], view: View, problems: Iterable[str], indent: str) -> None:
-    lines.extend(f"{indent}{view.symbols.error} {printable(problem)}" for problem in problems)
+    lines.extend(f"{indent}{view.symbols.error} {display(problem)}" for problem in problems)
 
 
 # -- list-batches ------------------------------------------------------------------------------
@@ -66,17 +66,17 @@ def list_batches(result: BatchList, out: TextIO, view: View) -> None:
     count = len(result.batches)
     header(out, f"Found {count} {'batch' if count == 1 else 'batches'}")
     for batch in result.batches:
-        lines = ["", f"{view.symbols.batch} {printable(batch.name)}"]
+        lines = ["", f"{view.symbols.batch} {display(batch.name)}"]
         # The verbose listing marks a broken link next to its name instead.
         problems = batch_issues(batch, links=not verbose)
         lines.append(f"   Experiments: {sum(len(ls) for ls in batch.datasets.values())}")
         if verbose:
             for dataset, links in sorted(batch.datasets.items()):
-                lines.append(f"   {printable(dataset)}: {plural(len(links), 'experiment')}")
+                lines.append(f"   {display(dataset)}: {plural(len(links), 'experiment')}")
                 for link in links:
                     broken = link_problem(link)
                     mark = f"  {view.symbols.error} {broken}" if broken else ""
-                    lines.append(f"      - {printable(link.name)}{mark}")
+                    lines.append(f"      - {display(link.name)}{mark}")
         _problems(lines, view, problems, "   ")
         out.write("\n".join(lines) + "\n")
 
@@ -102,13 +102,13 @@ def _short(fingerprint: Any) -> str | None:
 def list_batch_experiments(result: BatchExperiments, out: TextIO, view: View) -> None:
     """The seed's batch listing: per dataset, each experiment with its reuse status."""
     verbose = view.verbose
-    header(out, f"Batch: {printable(result.batch.name)}", f"Experiments: {result.count}")
+    header(out, f"Batch: {display(result.batch.name)}", f"Experiments: {result.count}")
     for dataset, entries, strays in result.datasets:
         dataset_header(out, view, dataset, len(entries))
         for entry in entries:
             meta = shown_fields(entry.experiment) if entry.experiment else None
-            lines = ["", f"  {view.symbols.experiment} {printable(entry.link.name)}"]
-            lines.append(f"     Batch view: {printable(entry.batch_view)}")
+            lines = ["", f"  {view.symbols.experiment} {display(entry.link.name)}"]
+            lines.append(f"     Batch view: {display(entry.batch_view)}")
             _problems(lines, view, entry.problems, "     ")
             if verbose and meta is not None:
                 _fields(
@@ -135,7 +135,7 @@ def list_batch_experiments(result: BatchExperiments, out: TextIO, view: View) ->
                 )
             out.write("\n".join(lines) + "\n")
         for stray in strays:
-            out.write(f"\n  {view.symbols.error} {printable(stray.name)}: {stray_problem(stray)}\n")
+            out.write(f"\n  {view.symbols.error} {display(stray.name)}: {stray_problem(stray)}\n")
     if result.batch.problems:
         out.write("\n")
         for problem in result.batch.problems:
@@ -163,7 +163,7 @@ def _shared_entry(exp: Experiment, view: View) -> list[str]:
     verbose = view.verbose
     meta = shown_fields(exp)
     fingerprint = _short(meta.get("parameter_fingerprint"))
-    lines = ["", f"  {view.symbols.shared} {printable(exp.name)}"]
+    lines = ["", f"  {view.symbols.shared} {display(exp.name)}"]
     lines.append(f"     Physical path: {view.path(exp.path)}")
     _problems(lines, view, metadata_problems(exp), "     ")
     _fields(
@@ -215,7 +215,7 @@ def _paths(
 ) -> list[str]:
     """One experiment's training data paths: batch paths first (recommended), then shared."""
     s = view.symbols
-    lines = [f"{s.folder} {printable(dataset)} / {printable(name)}"]
+    lines = [f"{s.folder} {display(dataset)} / {display(name)}"]
     links = list(links)
     good = [link for link in links if link.state is LinkState.OK]
     if good:
@@ -249,7 +249,7 @@ def data_paths_yaml(result: DataPathList, out: TextIO, view: View) -> None:
     dump_yaml(doc, out)
     if left:
         out.write("# Left out, no usable path (batchcheck check says more):\n")
-        out.writelines(f"#   {printable(line)}\n" for line in left)
+        out.writelines(f"#   {display(line)}\n" for line in left)
 
 
 def list_data_paths(result: DataPathList, out: TextIO, view: View) -> None:
@@ -301,7 +301,7 @@ def compare_experiments(result: Comparison, out: TextIO, view: View) -> None:
     for i, side in enumerate(result.sides, 1):
         shown = short(side.fingerprint) if side.fingerprint else "(cannot be computed)"
         if side.stored and side.stored != side.fingerprint:
-            shown += f" (stored: {printable(short(side.stored))})"
+            shown += f" (stored: {display(short(side.stored))})"
         lines.append(f"  Experiment {i} fingerprint: {shown}")
     out.write("\n".join(lines) + "\n")
 
@@ -320,7 +320,7 @@ def compare_batches(result: BatchComparison, out: TextIO, view: View) -> None:
     lines = [""]
     for i, side in enumerate(result.sides, 1):
         lines.append(
-            f"Side {i}: {printable(side.batch)} / {printable(side.dataset)} "
+            f"Side {i}: {display(side.batch)} / {display(side.dataset)} "
             f"({plural(side.count, 'experiment')})"
         )
     both = [

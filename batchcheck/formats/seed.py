@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from batchcheck.fingerprint import SHORT
 from batchcheck.formats.view import View, plural
 from batchcheck.lookups.common import MISSING
-from batchcheck.names import printable
+from batchcheck.names import display
 
 RULE = "=" * 80
 DASH = "-" * 80
@@ -27,7 +27,7 @@ def value(item: Any) -> str:
     if isinstance(item, str):
         # Every control character escaped but the newline: a multi-line value is laid out as
         # a block by ``field_lines``, each line escaped again there.
-        return "\n".join(printable(line) for line in item.split("\n"))
+        return "\n".join(display(line) for line in item.split("\n"))
     if isinstance(item, bool) or item is None or isinstance(item, (list, dict)):
         return json.dumps(item, ensure_ascii=False)
     return str(item)
@@ -43,7 +43,7 @@ def field_lines(name: str, item: Any, indent: str) -> list[str]:
     line escaped (a control character never reaches the terminal raw)."""
     if not multi_line(item):
         return [f"{indent}{name}: {value(item)}"]
-    return [f"{indent}{name}: |", *(f"{indent}  {printable(line)}" for line in item.split("\n"))]
+    return [f"{indent}{name}: |", *(f"{indent}  {display(line)}" for line in item.split("\n"))]
 
 
 def pair_lines(labels: tuple[str, str], items: tuple[Any, Any], indent: str) -> list[str]:
@@ -60,7 +60,7 @@ def pair_lines(labels: tuple[str, str], items: tuple[Any, Any], indent: str) -> 
         ]
     diff = list(difflib.unified_diff(first.split("\n"), second.split("\n"), *labels, lineterm=""))
     # After the two file lines, a line is a hunk header (@@) or one of ' ', '-', '+' and text.
-    body = (line if line[0] == "@" else line[0] + printable(line[1:]) for line in diff[2:])
+    body = (line if line[0] == "@" else line[0] + display(line[1:]) for line in diff[2:])
     return [f"{indent}{line}" for line in (*diff[:2], *body)]
 
 
@@ -82,7 +82,7 @@ def header(out: TextIO, *lines: str) -> None:
 
 def dataset_header(out: TextIO, view: View, name: str, count: int) -> None:
     """``📊 Copa (3 experiments)`` and a rule of 80 ``-``."""
-    out.write(f"\n{view.symbols.dataset} {printable(name)} ({plural(count, 'experiment')})\n")
+    out.write(f"\n{view.symbols.dataset} {display(name)} ({plural(count, 'experiment')})\n")
     out.write(DASH + "\n")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batchcheck.formats.symbols import Symbols
-from batchcheck.names import display, printable, shown_path
+from batchcheck.names import decoded, display, shown_path
 
 NOUNS = {"experiments": "experiment", "links": "link", "configs": "config", "paths": "path"}
 
@@ -25,15 +25,15 @@ class View:
 
     def path(self, path: Path | str) -> str:
         """A path for a line of text (a terminal, a comment, a Markdown cell): as
-        :meth:`raw_path`, with control characters escaped (``names.printable``), so a name
+        :meth:`raw_path`, with control characters escaped (``names.display``), so a name
         holding a newline or an escape sequence cannot forge a line or move the cursor."""
-        return printable(self.raw_path(path))
+        return display(self.raw_path(path))
 
     def raw_path(self, path: Path | str) -> str:
         """A path relative to the current folder when under it (absolute: always in full),
         as it is on disk (only undecodable bytes escaped): for a format that escapes for where
         it goes itself and must name the very file (GitHub's workflow commands, JSON)."""
-        return display(os.fspath(path)) if self.absolute else shown_path(path, self.cwd)
+        return decoded(os.fspath(path)) if self.absolute else shown_path(path, self.cwd)
 
     def group(self, path: Path) -> tuple[str, str]:
         """(group, rest): ``batch/Dataset`` or ``_shared/Dataset`` and the entry below it."""
@@ -43,7 +43,7 @@ class View:
             return self.path(path), ""
         if len(parts) <= 2:
             return self.path(path), ""
-        return self.path(self.root.joinpath(*parts[:2])), printable("/".join(parts[2:]))
+        return self.path(self.root.joinpath(*parts[:2])), display("/".join(parts[2:]))
 
 
 def plural(count: int, noun: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from batchcheck.errors import NotFound, UsageError
 from batchcheck.layout import BATCH_PREFIX, SHARED
 from batchcheck.model import Batch, Experiment, Link, LinkState, Store, Stray
-from batchcheck.names import display, dotted, printable, quoted, shown_path
+from batchcheck.names import decoded, display, dotted, quoted, shown_path
 
 # Metadata keys that listings show and put in their JSON, in the seed's order.
 SHOWN_FIELDS = (
@@ -39,8 +39,9 @@ Json = dict[str, Any]
 
 
 def rel(*parts: str) -> str:
-    """A store path relative to the root, as the seed's "Batch view" lines show it."""
-    return display("/".join(parts))
+    """A store path relative to the root, as the seed's "Batch view" lines show it (decoded:
+    the very path in JSON; text layouts escape it)."""
+    return decoded("/".join(parts))
 
 
 def under_root(root: Path, path: Path) -> str:
@@ -88,7 +89,7 @@ def metadata_problems(exp: Experiment | None) -> tuple[str, ...]:
     meta = exp.metadata
     out = []
     if meta.violations:
-        shown = (printable(v) for v in meta.violations)
+        shown = (display(v) for v in meta.violations)
         out.append(
             "metadata breaks the schema: "
             + "; ".join(v if len(v) <= LONGEST else v[: LONGEST - 3] + "..." for v in shown)
@@ -111,7 +112,7 @@ def stray_problem(stray: Stray) -> str:
 
 def link_json(link: Link) -> Json:
     return {
-        "target": display(link.target),
+        "target": decoded(link.target),
         "state": link.state.value,
         "detail": link.detail,
     }

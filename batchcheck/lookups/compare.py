@@ -27,7 +27,7 @@ from batchcheck.lookups.common import (
     sort_values,
 )
 from batchcheck.model import Experiment, Store
-from batchcheck.names import display, shown_path
+from batchcheck.names import decoded, display, shown_path
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,8 @@ class Side:
     def to_json(self, cwd: Path) -> Json:
         """``{"dataset", "name", "path", "fingerprint", "stored_fingerprint", "problems"}``."""
         return {
-            "dataset": display(self.experiment.dataset),
-            "name": display(self.experiment.name),
+            "dataset": decoded(self.experiment.dataset),
+            "name": decoded(self.experiment.name),
             "path": shown_path(self.experiment.path, cwd),
             "fingerprint": self.fingerprint,
             "stored_fingerprint": self.stored,
@@ -198,8 +198,8 @@ class BatchComparison:
         return {
             "sides": [
                 {
-                    "batch": display(side.batch),
-                    "dataset": display(side.dataset),
+                    "batch": decoded(side.batch),
+                    "dataset": decoded(side.dataset),
                     "experiments": side.count,
                     "skipped": [{"name": n, "problem": why} for n, why in side.skipped],
                 }

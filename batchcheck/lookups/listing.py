@@ -25,7 +25,7 @@ from batchcheck.lookups.common import (
     under_root,
 )
 from batchcheck.model import Batch, DataState, Experiment, Link, LinkState, Store, Stray
-from batchcheck.names import display, shown_path
+from batchcheck.names import decoded, display, shown_path
 
 
 def batch_issues(batch: Batch, links: bool = True, strays: bool = True) -> list[str]:
@@ -58,14 +58,14 @@ class BatchList:
             "root": shown_path(self.root, cwd),
             "batches": [
                 {
-                    "name": display(batch.name),
+                    "name": decoded(batch.name),
                     "path": shown_path(batch.path, cwd),
                     "experiments": sum(len(links) for links in batch.datasets.values()),
                     "datasets": [
                         {
-                            "name": display(dataset),
+                            "name": decoded(dataset),
                             "experiments": [
-                                {"name": display(link.name), "link": link_json(link)}
+                                {"name": decoded(link.name), "link": link_json(link)}
                                 for link in links
                             ],
                         }
@@ -111,8 +111,8 @@ class BatchExperiment:
     def to_json(self, cwd: Path) -> Json:
         """One experiment entry of ``list-batch-experiments``."""
         return {
-            "name": display(self.link.name),
-            "dataset": display(self.link.dataset),
+            "name": decoded(self.link.name),
+            "dataset": decoded(self.link.dataset),
             "batch_view": self.batch_view,
             "physical_storage": self.physical,
             "data_path": shown_path(data_path(self.link.path, self.link.dataset), cwd),
@@ -138,15 +138,15 @@ class BatchExperiments:
     def to_json(self, cwd: Path) -> Json:
         """``{"batch", "path", "experiments", "datasets": [{"name", "experiments", "strays"}]}``."""
         return {
-            "batch": display(self.batch.name),
+            "batch": decoded(self.batch.name),
             "path": shown_path(self.batch.path, cwd),
             "experiments": self.count,
             "datasets": [
                 {
-                    "name": display(dataset),
+                    "name": decoded(dataset),
                     "experiments": [entry.to_json(cwd) for entry in entries],
                     "strays": [
-                        {"name": display(s.name), "problem": stray_problem(s)} for s in strays
+                        {"name": decoded(s.name), "problem": stray_problem(s)} for s in strays
                     ],
                 }
                 for dataset, entries, strays in self.datasets
@@ -193,10 +193,10 @@ class SharedExperiments:
             "experiments": self.count,
             "datasets": [
                 {
-                    "name": display(dataset),
+                    "name": decoded(dataset),
                     "experiments": [
                         {
-                            "name": display(exp.name),
+                            "name": decoded(exp.name),
                             "path": shown_path(exp.path, cwd),
                             **metadata_json(exp),
                             "problems": list(metadata_problems(exp)),
@@ -254,12 +254,12 @@ class DataPaths:
         """One entry: the recommended ``path`` to paste into a training config, and the rest
         (``cwd`` None: every path absolute)."""
         return {
-            "dataset": display(self.dataset),
-            "experiment": display(self.name),
+            "dataset": decoded(self.dataset),
+            "experiment": decoded(self.name),
             "path": _shown(self.recommended, cwd),
             "batch_paths": [
                 {
-                    "batch": display(link.batch),
+                    "batch": decoded(link.batch),
                     "path": _shown(data_path(link.location, link.dataset), cwd),
                     "link": link.state.value,
                 }
@@ -303,8 +303,8 @@ class DataPathList:
         ]
         paths = [
             {
-                "dataset": display(entry.dataset),
-                "experiment": display(entry.name),
+                "dataset": decoded(entry.dataset),
+                "experiment": decoded(entry.name),
                 "path": _shown(entry.recommended, where),
             }
             for entry in usable

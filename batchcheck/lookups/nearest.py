@@ -23,7 +23,7 @@ from typing import Any
 
 from batchcheck.lookups.common import MISSING, Json, dotted_path, flatten, json_value, parameters
 from batchcheck.model import Experiment
-from batchcheck.names import display, shown_path
+from batchcheck.names import decoded, shown_path
 
 NEAREST = 3  # experiments shown per configuration, at most (the nearest, ties by name)
 
@@ -75,7 +75,7 @@ class NearMiss:
     def to_json(self, cwd: Path) -> Json:
         """``{"experiment", "shared_path", "differing", "differences": [...]}``."""
         return {
-            "experiment": display(self.experiment.name),
+            "experiment": decoded(self.experiment.name),
             "shared_path": shown_path(self.experiment.path, cwd),
             "differing": len(self.differences),
             "differences": [difference.to_json() for difference in self.differences],

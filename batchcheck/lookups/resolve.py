@@ -11,7 +11,7 @@ from batchcheck.errors import NotFound
 from batchcheck.layout import BATCH_PREFIX, SHARED
 from batchcheck.lookups.common import Json, data_path, find_batch, link_problem
 from batchcheck.model import Link, LinkState, Store
-from batchcheck.names import display, shown_path
+from batchcheck.names import decoded, display, shown_path
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,13 @@ class Resolution:
         return {
             "query": shown_path(self.query.path, cwd),
             "kind": self.query.kind,
-            "dataset": display(self.dataset),
-            "experiment": display(self.shared.name),
+            "dataset": decoded(self.dataset),
+            "experiment": decoded(self.shared.name),
             "shared_path": shown_path(self.shared, cwd),
             "shared_data_path": shown_path(data_path(self.shared, self.dataset), cwd),
             "batch_paths": [
                 {
-                    "batch": display(link.batch),
+                    "batch": decoded(link.batch),
                     "path": shown_path(link.path, cwd),
                     "data_path": shown_path(data_path(link.path, link.dataset), cwd),
                     "link": link.state.value,

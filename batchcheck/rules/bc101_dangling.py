@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.model import LinkState, Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC101"
 SEVERITY = Severity.ERROR
@@ -33,7 +33,7 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
             yield Finding(
                 link.path,
                 CODE,
-                f"dangling symlink -> {printable(link.target)}: the target does not exist",
+                f"dangling symlink -> {display(link.target)}: the target does not exist",
                 SEVERITY,
                 (target,) if target else (),
             )

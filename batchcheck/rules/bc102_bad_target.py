@@ -19,7 +19,7 @@ from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.layout import SHARED
 from batchcheck.model import LinkState, Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC102"
 SEVERITY = Severity.ERROR
@@ -37,7 +37,7 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
             yield Finding(
                 link.path,
                 CODE,
-                f"symlink -> {printable(link.target)}: {printable(link.detail)}",
+                f"symlink -> {display(link.target)}: {display(link.detail)}",
                 SEVERITY,
                 (target,) if target else (),
             )
@@ -45,7 +45,7 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
         yield Finding(
             symlink.path,
             CODE,
-            f"symlink inside {SHARED} -> {printable(symlink.target)}: physical storage must be "
+            f"symlink inside {SHARED} -> {display(symlink.target)}: physical storage must be "
             "a real folder (never followed)",
             SEVERITY,
         )

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.model import Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC103"
 SEVERITY = Severity.WARNING
@@ -27,8 +27,8 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
         if not link.absolute:
             continue
         target = index.target_path(link)
-        message = f"absolute symlink -> {printable(link.target)} breaks when the store moves"
+        message = f"absolute symlink -> {display(link.target)} breaks when the store moves"
         if target is not None:
             relative = os.path.relpath(target, link.path.parent)
-            message += f"; use the relative target {printable(relative)}/"
+            message += f"; use the relative target {display(relative)}/"
         yield Finding(link.path, CODE, message, SEVERITY, (target,) if target else ())

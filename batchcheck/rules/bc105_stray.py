@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.model import Batch, Store, Stray
-from batchcheck.names import printable, quoted
+from batchcheck.names import display, quoted
 
 CODE = "BC105"
 SEVERITY = Severity.WARNING
@@ -52,4 +52,4 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
             if not stray.destroyed_link:  # BC106
                 yield Finding(stray.path, CODE, _message(batch, stray), SEVERITY)
         for problem in batch.problems:
-            yield Finding(problem.path, CODE, printable(problem.message), SEVERITY)
+            yield Finding(problem.path, CODE, display(problem.message), SEVERITY)

@@ -16,7 +16,7 @@ from batchcheck.findings import Finding, Severity
 from batchcheck.fingerprint import SHORT
 from batchcheck.index import StoreIndex
 from batchcheck.model import Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC201"
 SEVERITY = Severity.ERROR
@@ -33,7 +33,7 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
     for value, keys in index.duplicates.items():
         for key in keys:
             others = [other for other in keys if other != key][:MAX_NAMED]
-            names = ", ".join(printable(f"{d}/{n}") for d, n in others)
+            names = ", ".join(display(f"{d}/{n}") for d, n in others)
             if len(keys) - 1 > len(others):
                 names += f" and {len(keys) - 1 - len(others)} more"
             yield Finding(

@@ -17,7 +17,7 @@ from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.layout import METADATA_FILE
 from batchcheck.model import Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC301"
 SEVERITY = Severity.ERROR
@@ -33,9 +33,9 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
         meta = exp.metadata
         if meta.state not in FAILED:
             continue
-        message = printable(meta.error)
+        message = display(meta.error)
         if meta.state == "invalid":
             message = f"{METADATA_FILE}: {message}"
         yield Finding(exp.path, CODE, message, SEVERITY)
     for problem in store.problems:
-        yield Finding(problem.path, CODE, printable(problem.message), SEVERITY)
+        yield Finding(problem.path, CODE, display(problem.message), SEVERITY)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.model import Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC302"
 SEVERITY = Severity.ERROR
@@ -30,7 +30,7 @@ LONGEST = 160  # a violation quotes the offending value, which may be huge
 
 
 def _short(text: str) -> str:
-    text = printable(text)
+    text = display(text)
     return text if len(text) <= LONGEST else text[: LONGEST - 3] + "..."
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from batchcheck.findings import Finding, Severity
 from batchcheck.index import StoreIndex
 from batchcheck.model import DataState, Store
-from batchcheck.names import printable
+from batchcheck.names import display
 
 CODE = "BC304"
 SEVERITY = Severity.ERROR
@@ -33,6 +33,6 @@ def check(store: Store, index: StoreIndex) -> Iterator[Finding]:
             yield Finding(
                 exp.path,
                 CODE,
-                f"training data folder {printable(exp.dataset)}/ is {exp.data.value}",
+                f"training data folder {display(exp.dataset)}/ is {exp.data.value}",
                 SEVERITY,
             )

@@ -188,15 +188,20 @@ def test_github_puts_experiment_findings_on_the_offending_key(tmp_path: Path, cl
 HOSTILE_BATCH = "batch_20250101_x\x1b[2J%0A\n\u2705 0 errors"
 HOSTILE_EXPERIMENT = "e%25\x1b[31m,:\r\nx"
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+SECOND = "Copa/temp07_topp09_gpt4o"
 
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> Path:
     """A work tree whose store has a batch and an experiment named with a newline, an escape
-    sequence and ``%``; the batch links the experiment and a missing one."""
+    sequence and ``%``; the batch links the experiment, a missing one and one whose target
+    holds an escape sequence and a newline; a second experiment to compare with."""
     spec = experiment("Copa", HOSTILE_EXPERIMENT, TEMP, 0.7, 1.0)
+    spec.update(experiment("Copa", "temp07_topp09_gpt4o", TEMP, 0.7, 0.9))
     spec.update(link(HOSTILE_BATCH, "Copa", HOSTILE_EXPERIMENT))
     spec.update(link(HOSTILE_BATCH, "Copa", "gone"))
+    spec[f"{HOSTILE_BATCH}/Copa/odd"] = "-> ../../_shared/Copa/miss\x1b[2J\nX"
+    spec.update(link(TEMP, "Copa", "temp07_topp09_gpt4o"))
     make_tree(tmp_path / STORE, spec)
     make_tree(tmp_path, {".git": None})
     return tmp_path
@@ -211,6 +216,14 @@ def hostile(tmp_path: Path) -> Path:
         ("list-batch-experiments", HOSTILE_BATCH, "--verbose"),
         ("list-shared-experiments", "--verbose"),
         ("resolve-data-path", f"{STORE}/{HOSTILE_BATCH}/Copa/{HOSTILE_EXPERIMENT}"),
+        ("compare-experiments", "--shared", f"Copa/{HOSTILE_EXPERIMENT}", "--shared", SECOND),
+        (
+            "compare-experiments",
+            *("--batch1", HOSTILE_BATCH, "--dataset1", "Copa"),
+            *("--batch2", TEMP, "--dataset2", "Copa"),
+        ),
+        ("link", "batch_20250102_new", f"Copa/{HOSTILE_EXPERIMENT}", "--dry-run"),
+        ("report", "--summary"),
     ],
 )
 def test_paths_in_text_output_are_escaped(hostile: Path, cli: Cli, argv: tuple[str, ...]) -> None:
@@ -234,3 +247,21 @@ def test_github_lines_with_hostile_paths_parse_back(hostile: Path, cli: Cli) -> 
     for _, _, message in parsed:
         assert not CONTROL.search(message), message
     assert not CONTROL.search(lines[-2])
+
+
+def test_json_names_the_very_entries_that_text_escapes(hostile: Path, cli: Cli) -> None:
+    """JSON escapes for itself: a name holding control characters comes back exactly."""
+    result = cli("list-batch-experiments", HOSTILE_BATCH, "--format", "json", "--root", STORE)
+    assert result.code in (0, 1), result.err
+    names: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            names.extend(v for k, v in value.items() if k == "name" and isinstance(v, str))
+            value = list(value.values())
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(result.out))
+    assert HOSTILE_EXPERIMENT in names, names
