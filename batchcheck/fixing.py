@@ -115,6 +115,8 @@ def _rename(
     why."""
     if name == key[1] or not wants.wants("BC104"):
         return name, ""
+    if display(key[1]) != key[1]:  # mv and link refuse such a name too: it would spread
+        return name, f"the name {display(key[1])} has control characters or bytes not UTF-8"
     try:
         free = layer.lookup(folder, key[1]) == MISSING
     except OSError:

@@ -7,6 +7,7 @@ a :class:`Metadata` whose ``state`` says so, so one broken experiment never hide
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -80,6 +81,13 @@ _NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 @lru_cache(maxsize=256)
 def _steps(dotted: str) -> tuple[str, ...]:
     return tuple(dotted.split("."))
+
+
+def _larger(size: int, limit: int) -> str:
+    """A size past ``limit`` that rounds to the same text shown in bytes ("1.0 MiB, over the
+    1.0 MiB limit" says nothing)."""
+    shown = human_size(size)
+    return f"{size:,} bytes" if shown == human_size(limit) else shown
 
 
 def human_size(size: int) -> str:
@@ -228,7 +236,7 @@ def read_open_metadata(
         if st.st_size > limit:
             return Metadata.failed(
                 "too_large",
-                f"{name} is {human_size(st.st_size)}, over the {human_size(limit)} limit",
+                f"{name} is {_larger(st.st_size, limit)}, over the {human_size(limit)} limit",
             ), st
         raw = _read_upto(fd, st.st_size, limit)
     except OSError as exc:
@@ -435,6 +443,8 @@ def read_regular(path: Path, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket: said as the scan says it of metadata
+            raise Unreadable("not a regular file") from exc
         raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
     try:
         st = os.fstat(fd)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -153,11 +154,21 @@ def test_fingerprint_file_refuses_past_the_limits(
 
 
 def test_fingerprint_file_never_hangs_on_a_fifo_or_a_device(tmp_path: Path) -> None:
-    """Run as real processes with a timeout: a FIFO, /dev/zero and a sparse 8 TiB file."""
+    """Run as real processes with a timeout: a FIFO, /dev/zero, a socket and a sparse 8 TiB
+    file (a socket is "not a regular file", as check says of such metadata)."""
     os.mkfifo(tmp_path / "fifo")
     sparse = tmp_path / "sparse.json"
     with sparse.open("wb") as handle:
         handle.truncate(8 << 40)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock.json"))
+        proc = subprocess.run(
+            [sys.executable, "-m", "batchcheck", "fingerprint", str(tmp_path / "sock.json")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2 and proc.stderr.endswith(": not a regular file\n")
     for target in (tmp_path / "fifo", Path("/dev/zero"), sparse):
         proc = subprocess.run(
             [sys.executable, "-m", "batchcheck", "fingerprint", str(target)],

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from batchcheck.layout import SHARED
 from batchcheck.model import LinkState
+from batchcheck.names import quoted
 from batchcheck.scan.beneath import FOLDER_KIND, MISSING, SYMLINK, Beneath, Parts
 
 # The usual link: ../../_shared/<Dataset>/<experiment>(/), resolved from the listings alone.
@@ -122,7 +123,11 @@ def _end(rel: Parts, kind: str, dataset: str, key: Key | None) -> tuple[LinkStat
     if len(rel) < 3:
         return LinkState.MISPLACED, key, f"the target {where} is above the experiment level"
     if rel[1] != dataset:
-        return LinkState.MISPLACED, key, f"the target is in dataset {rel[1]!r}, not {dataset!r}"
+        return (
+            LinkState.MISPLACED,
+            key,
+            f"the target is in dataset {quoted(rel[1])}, not {quoted(dataset)}",
+        )
     return LinkState.OK, (rel[1], rel[2]), ""
 
 

@@ -157,3 +157,18 @@ def test_a_folder_swapped_for_a_symlink_after_the_scan_is_never_written_through(
         if batch == TEMP and fix.codes:
             assert (fix.status, fix.detail) == ("failed", "it changed since it was read")
     assert done[TOPP, B].status == "fixed"  # the other batch's fixes go on
+
+
+def test_a_link_is_never_renamed_to_a_name_with_control_characters(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """BC104 names a link after its target, but mv and link refuse such a name: the fix leaves
+    it alone rather than spread an escape sequence into a batch."""
+    hostile = "t\x1b[2Jx"
+    spec = store_spec([("Copa", A, TEMP, 0.5, 1.0)], [])
+    store = make_tree(tmp_path / "Data_v2" / "synthetic", spec)
+    os.rename(store / "_shared" / "Copa" / A, store / "_shared" / "Copa" / hostile)
+    make_tree(store, {f"{PILOT}/Copa/healthy": f"-> ../../_shared/Copa/{hostile}/"})
+    result = cli("--no-emoji", "check", "--fix", "--select", "BC104")
+    assert sorted(os.listdir(store / PILOT / "Copa")) == ["healthy"]
+    assert "[!] BC104 healthy: left alone: the name t\\x1b[2Jx has control characters" in result.out

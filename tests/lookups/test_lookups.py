@@ -609,6 +609,11 @@ def test_undecodable_names_are_escaped(cli: Cli, tmp_path: Path) -> None:
     data = json.loads(cli("list-batch-experiments", TEMP, "--format", "json").out)
     assert data["datasets"][0]["experiments"][0]["name"] == "caf\\xe9"
     assert cli("list-batches", "--verbose").out.count("caf\\xe9") == 1
+    # A link in a dataset folder whose name is not UTF-8 (so misplaced): shown escaped too.
+    os.makedirs(root / TEMP / name)
+    os.symlink("../../_shared/Copa/e1/", root / TEMP / name / "e1")
+    said = cli("check").out
+    assert "the target is in dataset 'Copa', not 'caf\\xe9'" in said and "\\udc" not in said
 
 
 def test_example_store_lists_cleanly(cli: Cli) -> None:

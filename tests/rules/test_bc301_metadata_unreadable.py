@@ -13,7 +13,7 @@ META = "experiment_metadata.json"
 
 def test_unreadable_metadata(tmp_path: Path) -> None:
     spec = healthy()
-    for name in ("missing", "folder", "large", "broken", "binary", "symlinked", "digits"):
+    for name in ("missing", "folder", "large", "just", "broken", "binary", "symlinked", "digits"):
         spec.update(experiment("Copa", name, TEMP, 0.5, 1.0))
     spec[f"_shared/Copa/broken/{META}"] = '{"dataset": '
     spec[f"_shared/Copa/binary/{META}"] = b"\xff\xfe\x00\x81garbage"
@@ -25,11 +25,13 @@ def test_unreadable_metadata(tmp_path: Path) -> None:
     os.remove(root / f"_shared/Copa/folder/{META}")
     os.mkdir(root / f"_shared/Copa/folder/{META}")
     os.truncate(root / f"_shared/Copa/large/{META}", 2 * 1024 * 1024)
-    names = ("missing", "folder", "large", "broken", "binary", "symlinked", "digits")
+    os.truncate(root / f"_shared/Copa/just/{META}", 1024 * 1024 + 1)
+    names = ("missing", "folder", "large", "just", "broken", "binary", "symlinked", "digits")
     assert found(root, "BC301") == {("BC301", f"_shared/Copa/{name}") for name in names}
     said = messages(root, "BC301")
     assert said["_shared/Copa/missing"] == f"{META} is missing"
     assert said["_shared/Copa/large"] == f"{META} is 2.0 MiB, over the 1.0 MiB limit"
+    assert said["_shared/Copa/just"] == f"{META} is 1,048,577 bytes, over the 1.0 MiB limit"
     assert said["_shared/Copa/broken"].startswith(f"{META}: not JSON")
     assert "not followed" in said["_shared/Copa/symlinked"]
     assert said["_shared/Copa/digits"] == (
