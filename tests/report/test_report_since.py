@@ -200,3 +200,26 @@ def test_since_a_revision_that_cannot_be_rebuilt_is_one_line(cli: Cli, tmp_path:
     assert result.code == 2
     assert result.err.startswith(f"batchcheck: error: --since: cannot rebuild {commit}'s store: ")
     assert len(result.err.splitlines()) == 1
+
+
+def test_since_metadata_refused_on_one_side_is_a_change(cli: Cli, tmp_path: Path) -> None:
+    """A file the revision refused (an integer of 5000 digits) and the working tree fixed, and
+    the other way round: both are changes, not "nothing changed"."""
+    spec: dict[str, Any] = {}
+    for name, temp in (("fixed", 0.5), ("broken", 0.7)):
+        spec.update(experiment("Copa", name, TEMP, temp, 1.0))
+        spec.update(link(TEMP, "Copa", name))
+    good = json.dumps(spec["_shared/Copa/fixed/experiment_metadata.json"])
+    spec["_shared/Copa/fixed/experiment_metadata.json"] = good.replace(
+        "{", '{"n": ' + "9" * 5000 + ", ", 1
+    )
+    root = _committed(tmp_path, spec)
+    (root / "_shared/Copa/fixed/experiment_metadata.json").write_text(good)
+    (root / "_shared/Copa/broken/experiment_metadata.json").write_text("{")
+    result = cli("--root", str(root), "report", "--summary", "--since", "HEAD")
+    assert result.code == 0, result.err
+    assert _section(result.out, "Parameters changed") == [
+        "Copa/broken: metadata refused now (readable before)",
+        "Copa/fixed: metadata readable now (refused before)",
+    ]
+    assert "Nothing changed" not in result.out
