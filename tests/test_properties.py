@@ -5,7 +5,9 @@ fingerprint) given to the commands that read them. Whatever the store or the fil
 - the exit status is 0, 1 or 2, never 3 (no traceback, no "internal error");
 - stderr is at most one line per failure (warnings aside, one line in all);
 - the store is unchanged, byte for byte, modes and mtimes too;
-- ``check --format json`` parses, and every finding is complete.
+- ``check --format json`` parses, and every finding is complete;
+- no control character reaches stderr, text output or a page of the report raw (a name or a
+  link target holding one is shown escaped).
 
 ``make test`` runs a fixed, bounded set of examples (``derandomize``); ``make fuzz`` runs many
 more, with a new seed each time (``BATCHCHECK_FUZZ_EXAMPLES``).
@@ -17,6 +19,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -34,6 +37,9 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 DATASETS = ("Copa", "CB")
+# What text output, the report's pages and stderr must never hold raw: control characters
+# but the newline and the tab that layouts write themselves.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 NAMES = st.one_of(
     st.sampled_from(["temp07_topp10_gpt4o", "temp05_topp09_gpt4o", "x", "a b", "é"]),
     st.text(st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=8),
@@ -189,12 +195,17 @@ def test_every_command_on_a_random_hostile_store(
             assert code in (0, 1, 2), (argv, code, err)
             assert "Traceback" not in err and "internal error" not in err, (argv, err)
             assert len(err.splitlines()) <= 1, (argv, err)
+            assert not CONTROL.search(err), (argv, err)
+            if "--format" not in argv:
+                assert not CONTROL.search(out), (argv, out)
             if argv[:3] == ("check", "--format", "json"):
                 findings = json.loads(out)["findings"]
                 for f in findings:
                     assert set(f) >= {"code", "severity", "path", "message", "related"}, f
                     assert f["severity"] in ("error", "warning") and f["message"], f
         assert snapshot(root) == before
+        for page in (work / "report").rglob("*.*"):
+            assert not CONTROL.search(page.read_text("utf-8")), page
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from batchcheck.layout import SHARED
 from batchcheck.model import LinkState
-from batchcheck.names import quoted
+from batchcheck.names import display, quoted
 from batchcheck.scan.beneath import FOLDER_KIND, MISSING, SYMLINK, Beneath, Parts
 
 # The usual link: ../../_shared/<Dataset>/<experiment>(/), resolved from the listings alone.
@@ -86,11 +86,15 @@ def judge(
                 return LinkState.OUTSIDE, key, OUTSIDE
             cur.pop()
             continue
-        where = "/".join((*cur, part))
+        where = display("/".join((*cur, part)))  # a detail is read by people
         try:
             kind = lookup(tuple(cur), part)
         except OSError as exc:
-            return LinkState.UNREADABLE, key, f"cannot read {'/'.join(cur) or '.'}: {reason(exc)}"
+            return (
+                LinkState.UNREADABLE,
+                key,
+                f"cannot read {display('/'.join(cur)) or '.'}: {reason(exc)}",
+            )
         if kind == MISSING:
             return LinkState.DANGLING, key, "the target does not exist"
         if kind == SYMLINK:
@@ -109,7 +113,7 @@ def _why_symlink(cur: list[str], where: str) -> str:
 
 def _end(rel: Parts, kind: str, dataset: str, key: Key | None) -> tuple[LinkState, Key | None, str]:
     """Where a walk through real folders ended: the experiment, or why it is not one."""
-    where = "/".join(rel) or "the store root"
+    where = display("/".join(rel)) or "the store root"
     if kind != FOLDER_KIND:
         return LinkState.MISPLACED, key, f"the target {where} is not a folder"
     if rel[:1] != (SHARED,):
