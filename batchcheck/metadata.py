@@ -307,10 +307,6 @@ class Numbers:
         return float(text)
 
 
-# One decoder for every parse of this process (making one per file costs as much as parsing
-# a small file); ``numbers`` describes the document it parsed last. One per thread: the scan
-# reads metadata on several threads of a network filesystem, and a hook of one parse must not
-# note the numbers of another.
 class _GivenTwice(ValueError):
     """A key given twice in one JSON object (the json module keeps the last silently)."""
 
@@ -329,6 +325,10 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return made
 
 
+# One decoder for every parse of this process (making one per file costs as much as parsing
+# a small file); ``numbers`` describes the document it parsed last. One per thread: the scan
+# reads metadata on several threads of a network filesystem, and a hook of one parse must not
+# note the numbers of another.
 class _Parser(threading.local):
     def __init__(self) -> None:
         self.numbers = Numbers()
@@ -452,7 +452,7 @@ def read_regular(path: Path, limit: int) -> bytes:
             raise Unreadable("not a regular file")
         if st.st_size > limit:
             raise Unreadable(f"over the {human_size(limit)} limit")
-        raw = os.read(fd, limit + 1)
+        raw = _read_upto(fd, st.st_size, limit)
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
     finally:

@@ -219,8 +219,8 @@ def changes(before: Side, facts: Facts, rev: str) -> Since:
     for key in sorted(before.experiments.keys() & after.experiments.keys()):
         old_params, new_params = before.experiments[key], after.experiments[key]
         if (old_params is None) != (new_params is None):  # its metadata was or is refused
-            said = "metadata readable now (refused before)" if old_params is None else ""
-            changed.append(SinceRow(_name(key), said or "metadata refused now (readable before)"))
+            now = "readable now (refused" if old_params is None else "refused now (readable"
+            changed.append(SinceRow(_name(key), f"metadata {now} before)"))
             continue
         if old_params is None or new_params is None or old_params == new_params:
             continue

@@ -86,7 +86,7 @@ def judge(
                 return LinkState.OUTSIDE, key, OUTSIDE
             cur.pop()
             continue
-        where = display("/".join((*cur, part)))  # a detail is read by people
+        where = "/".join((*cur, part))
         try:
             kind = lookup(tuple(cur), part)
         except OSError as exc:
@@ -106,6 +106,7 @@ def judge(
 
 
 def _why_symlink(cur: list[str], where: str) -> str:
+    where = display(where)  # a detail is read by people
     if cur[:1] == [SHARED]:
         return f"the target goes through a symlink in {SHARED} ({where}, never followed)"
     return f"the target goes through the symlink {where} (never followed)"
