@@ -143,11 +143,23 @@ def test_the_graph_is_read() -> None:
     assert _layer("batchcheck.scan.links") < _layer("batchcheck.lookups.common")
 
 
+def _after(store: Path, shown: str, *argv: str) -> str:
+    """What a real process prints (on stderr) of ``rc`` and the expression ``shown`` after
+    running the command line on ``argv`` in ``store``."""
+    probe = f"import sys; from batchcheck.cli import main; rc = main(sys.argv[1:]); {shown}"
+    run = subprocess.run(
+        [sys.executable, "-c", probe, "--root", ".", *argv],
+        capture_output=True,
+        text=True,
+        cwd=store,
+    )
+    return run.stderr
+
+
 def test_a_lookup_imports_no_more_than_it_uses(seed_store: Path) -> None:
     """A point lookup pays Python start-up and its own modules only: not the rule engine, the
     report or the libraries of other commands (on a network mount start-up is most of it)."""
-    probe = (
-        "import sys; from batchcheck.cli import main; rc = main(sys.argv[1:]); "
+    shown = (
         "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
         "('yaml', 'jsonschema', 'deepdiff', 'jinja2') "
         "or m.startswith(('batchcheck.engine', 'batchcheck.rules', 'batchcheck.report'))), "
@@ -157,28 +169,16 @@ def test_a_lookup_imports_no_more_than_it_uses(seed_store: Path) -> None:
         ["list-batch-experiments", "batch_20241229_temperature"],
         ["resolve-data-path", "batch_20241229_temperature/Copa/temp05_topp10_gpt4o"],
     ):
-        run = subprocess.run(
-            [sys.executable, "-c", probe, "--root", str(seed_store), *argv],
-            capture_output=True,
-            text=True,
-            cwd=seed_store,
-        )
-        assert run.stderr == "0 []\n", argv
+        assert _after(seed_store, shown, *argv) == "0 []\n", argv
 
 
 def test_compare_loads_deepdiff_without_array_libraries(seed_store: Path) -> None:
     """deepdiff would import numpy and pandas (0.4 s) to know arrays no parameter holds; the
     command line blocks them for its run only, so a later import in the same process works."""
-    probe = (
-        "import sys; from batchcheck.cli import main; rc = main(sys.argv[1:]); "
+    shown = (
         "loaded = sorted(m for m in ('deepdiff', 'numpy', 'pandas') if sys.modules.get(m)); "
         "import numpy, pandas; print(rc, loaded, file=sys.stderr)"
     )
     argv = ["compare-experiments", "--shared", "Copa/temp05_topp10_gpt4o"]
-    run = subprocess.run(
-        [sys.executable, "-c", probe, "--root", ".", *argv, "--shared", "Copa/temp09_topp10_gpt4o"],
-        capture_output=True,
-        text=True,
-        cwd=seed_store,
-    )
-    assert run.stderr == "0 ['deepdiff']\n"
+    said = _after(seed_store, shown, *argv, "--shared", "Copa/temp09_topp10_gpt4o")
+    assert said == "0 ['deepdiff']\n"
